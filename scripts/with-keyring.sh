@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs a command inside a private D-Bus session with a fresh, unlocked
+# gnome-keyring (Secret Service), in a throw-away XDG_DATA_HOME, and tears it
+# all down afterwards. Usage: scripts/with-keyring.sh <command> [args...]
+#
+# Inside the command: DBUS_SESSION_BUS_ADDRESS points at the private bus and
+# TFX_TEST_KEYRING_PASSWORD holds the keyring's password (tests lock/unlock it).
+set -euo pipefail
+
+if [[ "${1:-}" != "--inside" ]]; then
+  for tool in dbus-run-session gnome-keyring-daemon; do
+    command -v "$tool" >/dev/null || {
+      echo "with-keyring: '$tool' is missing; install it with: apt-get install -y --no-install-recommends gnome-keyring dbus libsecret-tools" >&2
+      exit 127
+    }
+  done
+  exec dbus-run-session -- "$0" --inside "$@"
+fi
+shift
+
+KEYRING_HOME="$(mktemp -d "${TMPDIR:-/tmp}/tfx-auth-keyring.XXXXXX")"
+export XDG_DATA_HOME="$KEYRING_HOME/data" XDG_RUNTIME_DIR="$KEYRING_HOME/run"
+mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+export TFX_TEST_KEYRING_PASSWORD="test-keyring-$RANDOM$RANDOM"
+
+# gnome-keyring reads the unlock password on stdin and creates the login
+# collection with it; --components=secrets starts only the Secret Service.
+eval "$(printf '%s' "$TFX_TEST_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets)"
+export GNOME_KEYRING_CONTROL
+
+cleanup() {
+  if [[ -n "${GNOME_KEYRING_PID:-}" ]]; then kill "$GNOME_KEYRING_PID" 2>/dev/null || true; fi
+  rm -rf "$KEYRING_HOME"
+}
+trap cleanup EXIT
+
+# Wait until the Secret Service owns its bus name.
+for _ in $(seq 1 100); do
+  if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
+    break
+  fi
+  sleep 0.05
+done
+
+"$@"

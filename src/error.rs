@@ -1,0 +1,158 @@
+//! The one error type of tfx-auth. Every variant maps to a stable `code` that
+//! JavaScript callers switch on; messages say what to do next and never carry
+//! a secret (URLs reaching a message have been checked to hold no userinfo).
+
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Boxed platform cause, kept out of messages but reachable through `source()`.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("invalid service URL: {reason}")]
+    InvalidUrl { reason: String },
+
+    #[error("invalid credential: {reason}")]
+    InvalidCredential { reason: String },
+
+    #[error(
+        "{url} rejected the credentials (HTTP 401). Check that the token or password is correct, not expired or revoked, and that it belongs to this organisation or collection."
+    )]
+    AuthRejected { url: String, status: u16 },
+
+    #[error(
+        "{url} answered with a sign-in page instead of data (HTTP {status}): the credentials were not accepted. Use a personal access token or check the user name and password."
+    )]
+    SignInPage { url: String, status: u16 },
+
+    #[error(
+        "{url} treated the request as anonymous: the credentials were ignored. Check that the token is valid for this organisation."
+    )]
+    AnonymousUser { url: String, status: u16 },
+
+    #[error(
+        "{url} refused access (HTTP 403). The credentials are valid but lack permission; give the token the scopes it needs."
+    )]
+    Forbidden { url: String, status: u16 },
+
+    #[error(
+        "{url} does not look like an Azure DevOps organisation or collection ({reason}). Check the URL: it should be like https://dev.azure.com/<org> or http://<server>:8080/tfs/<collection>."
+    )]
+    NotAzureDevOps {
+        url: String,
+        status: Option<u16>,
+        reason: String,
+    },
+
+    #[error("{url} failed with a server error (HTTP {status}). Try again later.")]
+    ServerError { url: String, status: u16 },
+
+    #[error(
+        "TLS error talking to {url}: {reason}. If the server uses a private certificate authority, pass its certificate (NODE_EXTRA_CA_CERTS or caCertificates)."
+    )]
+    Tls { url: String, reason: String },
+
+    #[error("proxy error reaching {url}: {reason}. Check HTTPS_PROXY / --proxy and its credentials.")]
+    Proxy { url: String, reason: String },
+
+    #[error("{url} did not answer within {seconds} s. Check the network, proxy or timeout.")]
+    Timeout { url: String, seconds: u64 },
+
+    #[error("could not reach {url}: {reason}. Check the URL and the network.")]
+    Network { url: String, reason: String },
+
+    #[error("the operation was aborted")]
+    Aborted,
+
+    #[error("no OS keyring is available: {reason}")]
+    KeyringUnavailable {
+        reason: String,
+        #[source]
+        source: Option<Cause>,
+    },
+
+    #[error(
+        "the OS keyring is locked. Unlock it (for example by logging in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again."
+    )]
+    KeyringLocked {
+        #[source]
+        source: Option<Cause>,
+    },
+
+    #[error("credential store error: {reason}")]
+    Store {
+        reason: String,
+        #[source]
+        source: Option<Cause>,
+    },
+
+    #[error("not logged in{}. Run `tfx login` first.", url.as_ref().map(|u| format!(" to {u}")).unwrap_or_default())]
+    NotLoggedIn { url: Option<String> },
+}
+
+/// Stable codes, as JavaScript sees them on `err.code`.
+impl Error {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidUrl { .. } => "INVALID_URL",
+            Error::InvalidCredential { .. } => "INVALID_CREDENTIAL",
+            Error::AuthRejected { .. } => "AUTH_REJECTED",
+            Error::SignInPage { .. } => "SIGN_IN_PAGE",
+            Error::AnonymousUser { .. } => "ANONYMOUS_USER",
+            Error::Forbidden { .. } => "FORBIDDEN",
+            Error::NotAzureDevOps { .. } => "NOT_AZURE_DEVOPS",
+            Error::ServerError { .. } => "SERVER_ERROR",
+            Error::Tls { .. } => "TLS_ERROR",
+            Error::Proxy { .. } => "PROXY_ERROR",
+            Error::Timeout { .. } => "TIMEOUT",
+            Error::Network { .. } => "NETWORK_ERROR",
+            Error::Aborted => "ABORTED",
+            Error::KeyringUnavailable { .. } => "KEYRING_UNAVAILABLE",
+            Error::KeyringLocked { .. } => "KEYRING_LOCKED",
+            Error::Store { .. } => "STORE_ERROR",
+            Error::NotLoggedIn { .. } => "NOT_LOGGED_IN",
+        }
+    }
+
+    /// The HTTP status behind the error, where a server answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::AuthRejected { status, .. }
+            | Error::SignInPage { status, .. }
+            | Error::AnonymousUser { status, .. }
+            | Error::Forbidden { status, .. }
+            | Error::ServerError { status, .. } => Some(*status),
+            Error::NotAzureDevOps { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_url(reason: impl fmt::Display) -> Self {
+        Error::InvalidUrl {
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid_credential(reason: impl fmt::Display) -> Self {
+        Error::InvalidCredential {
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn store(reason: impl fmt::Display, source: impl Into<Option<Cause>>) -> Self {
+        Error::Store {
+            reason: reason.to_string(),
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn io(what: impl fmt::Display, err: std::io::Error) -> Self {
+        Error::Store {
+            reason: format!("{what}: {err}"),
+            source: Some(Box::new(err)),
+        }
+    }
+}

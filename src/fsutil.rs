@@ -1,0 +1,188 @@
+//! Private files that several processes update: one JSON document per file,
+//! replaced atomically (write a temporary file, fsync, rename) while holding an
+//! advisory lock on a sidecar `.lock` file, so concurrent writers never lose
+//! each other's changes and readers never see a partial file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+
+use fs4::fs_std::FileExt;
+use serde::{Serialize, de::DeserializeOwned};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Creates `dir` (and parents) with mode 0700 where it does not exist yet.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
+}
+
+/// Reads a JSON document; a missing file reads as `T::default()`.
+/// The raw bytes are wiped after parsing because they may hold secrets.
+pub fn read_json<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(T::default()),
+        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    };
+    let mut raw = Zeroizing::new(Vec::new());
+    file.read_to_end(&mut raw)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    // serde_json's message names a line and column, never the content.
+    serde_json::from_slice(&raw).map_err(|e| {
+        Error::store(
+            format!("{} is not valid JSON ({e}); fix or remove it", path.display()),
+            None,
+        )
+    })
+}
+
+/// Read-modify-write of a JSON document under an exclusive lock.
+/// `change` returns its answer and whether the document must be written.
+pub fn update_json<T, R>(path: &Path, change: impl FnOnce(&mut T) -> Result<(R, bool)>) -> Result<R>
+where
+    T: DeserializeOwned + Serialize + Default,
+{
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::store(format!("{} has no parent folder", path.display()), None))?;
+    ensure_private_dir(dir)?;
+    let _lock = lock_exclusive(&lock_path(path))?;
+    let mut doc: T = read_json(path)?;
+    let (answer, changed) = change(&mut doc)?;
+    if changed {
+        write_atomically(path, &doc)?;
+    }
+    Ok(answer)
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Holds an exclusive advisory lock until dropped.
+struct LockGuard(File);
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = FileExt::unlock(&self.0);
+    }
+}
+
+fn lock_exclusive(path: &Path) -> Result<LockGuard> {
+    let file = private_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot open lock file {}", path.display()), e))?;
+    FileExt::lock_exclusive(&file).map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
+    Ok(LockGuard(file))
+}
+
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+fn write_atomically<T: Serialize>(path: &Path, doc: &T) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let bytes = Zeroizing::new(
+        serde_json::to_vec_pretty(doc).map_err(|e| Error::store("cannot encode JSON", Some(Box::new(e) as crate::error::Cause)))?,
+    );
+    // tempfile creates the file with mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(format!("cannot write in {}", dir.display()), e))?;
+    let written = tmp
+        .write_all(&bytes)
+        .and_then(|()| tmp.write_all(b"\n"))
+        .and_then(|()| tmp.as_file().sync_all());
+    written.map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(format!("cannot replace {}", path.display()), e.error))?;
+    // Make the rename itself durable.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn concurrent_updates_are_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("doc.json");
+        std::thread::scope(|s| {
+            for i in 0..16 {
+                let path = &path;
+                s.spawn(move || {
+                    update_json(path, |doc: &mut BTreeMap<String, u32>| {
+                        doc.insert(format!("k{i}"), i);
+                        Ok(((), true))
+                    })
+                    .unwrap();
+                });
+            }
+        });
+        let doc: BTreeMap<String, u32> = read_json(&path).unwrap();
+        assert_eq!(doc.len(), 16);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("tfx-auth");
+        let path = sub.join("doc.json");
+        update_json(&path, |doc: &mut BTreeMap<String, u32>| {
+            doc.insert("a".into(), 1);
+            Ok(((), true))
+        })
+        .unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&sub), 0o700);
+    }
+
+    #[test]
+    fn corrupt_json_is_a_store_error_and_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doc.json");
+        fs::write(&path, "{not json").unwrap();
+        let err = update_json(&path, |doc: &mut BTreeMap<String, u32>| {
+            doc.clear();
+            Ok(((), true))
+        })
+        .unwrap_err();
+        assert_eq!(err.code(), "STORE_ERROR");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{not json");
+    }
+}

@@ -1,0 +1,18 @@
+//! tfx-auth: the authentication layer of tfx-cli, in Rust.
+//!
+//! The modules below are the pure core (covered by `cargo test` without Node);
+//! `bindings` is the thin napi layer that only converts values and starts tasks.
+
+pub mod credential;
+pub mod error;
+pub mod fsutil;
+pub mod legacy;
+pub mod logins;
+pub mod service_url;
+pub mod settings;
+pub mod store;
+
+#[cfg(feature = "node")]
+mod bindings;
+
+pub use error::{Error, Result};

@@ -1,0 +1,233 @@
+//! The OS keyring on Linux: the Secret Service (gnome-keyring, KWallet,
+//! KeePassXC) through keyring-core and its zbus store.
+//!
+//! Items carry `service=tfx-auth` and `username=<normalised URL>`, so
+//! `secret-tool lookup service tfx-auth username <url>` finds them and one
+//! attribute search lists every login. Every call runs with a timeout because
+//! a Secret Service that stops answering must not hang the CLI; a locked
+//! collection is detected up front, since unlocking would need a GUI prompt.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use keyring_core::api::CredentialStore;
+use secret_service::EncryptionType;
+use secret_service::blocking::SecretService;
+use zeroize::Zeroizing;
+
+use super::SecretStore;
+use crate::credential::Secret;
+use crate::error::{Cause, Error, Result};
+
+/// The `service` attribute of every item we own.
+pub const SERVICE: &str = "tfx-auth";
+
+/// Default time a single Secret Service call may take (`TFX_AUTH_KEYRING_TIMEOUT_MS`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct KeyringStore {
+    inner: Arc<Inner>,
+    timeout: Duration,
+}
+
+struct Inner {
+    store: Arc<CredentialStore>,
+    /// A second, unencrypted session used only to read the lock state.
+    probe: Mutex<SecretService<'static>>,
+}
+
+impl KeyringStore {
+    /// Connects to the Secret Service on the session bus (one connection kept
+    /// for the life of the process).
+    ///
+    /// # Errors
+    /// `KEYRING_UNAVAILABLE` when there is no session bus or nothing owns
+    /// `org.freedesktop.secrets`, or it does not answer in time.
+    pub fn open() -> Result<Self> {
+        let timeout = timeout_from_env();
+        let inner = with_timeout(timeout, || {
+            let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
+                .map_err(|e| Error::KeyringUnavailable {
+                    reason: format!("cannot connect to the Secret Service ({e})"),
+                    source: Some(Box::new(e)),
+                })?;
+            let probe = SecretService::connect(EncryptionType::Plain).map_err(|e| unavailable("cannot open a Secret Service session", e))?;
+            Ok(Inner {
+                store,
+                probe: Mutex::new(probe),
+            })
+        })?;
+        Ok(KeyringStore {
+            inner: Arc::new(inner),
+            timeout,
+        })
+    }
+
+    /// Runs `op` on a worker thread; gives up after the timeout with
+    /// `KEYRING_UNAVAILABLE` (the worker is left to finish on its own).
+    fn call<T: Send + 'static>(&self, op: impl FnOnce(&Inner) -> Result<T> + Send + 'static) -> Result<T> {
+        let inner = Arc::clone(&self.inner);
+        with_timeout(self.timeout, move || {
+            inner.ensure_unlocked()?;
+            op(&inner)
+        })
+    }
+}
+
+fn timeout_from_env() -> Duration {
+    std::env::var("TFX_AUTH_KEYRING_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+fn with_timeout<T: Send + 'static>(timeout: Duration, op: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("tfx-auth-keyring".into())
+        .spawn(move || {
+            let _ = tx.send(op());
+        })
+        .map_err(|e| Error::store("cannot start a keyring worker thread", Some(Box::new(e) as Cause)))?;
+    match rx.recv_timeout(timeout) {
+        Ok(result) => result,
+        Err(_) => Err(Error::KeyringUnavailable {
+            reason: format!("the Secret Service did not answer within {} ms", timeout.as_millis()),
+            source: None,
+        }),
+    }
+}
+
+impl Inner {
+    fn ensure_unlocked(&self) -> Result<()> {
+        let ss = self.probe.lock().unwrap_or_else(|p| p.into_inner());
+        let collection = ss.get_default_collection().map_err(|e| match e {
+            secret_service::Error::NoResult => Error::KeyringUnavailable {
+                reason: "the Secret Service has no default collection".into(),
+                source: Some(Box::new(e)),
+            },
+            other => unavailable("cannot read the default collection", other),
+        })?;
+        if collection.is_locked().map_err(|e| unavailable("cannot read the collection's lock state", e))? {
+            return Err(Error::KeyringLocked { source: None });
+        }
+        Ok(())
+    }
+
+    fn entry(&self, key: &str) -> Result<keyring_core::Entry> {
+        let label = format!("tfx-auth: {key}");
+        let modifiers = HashMap::from([("label", label.as_str())]);
+        self.store.build(SERVICE, key, Some(&modifiers)).map_err(from_keyring)
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        let key = key.to_string();
+        self.call(move |inner| match inner.entry(&key)?.get_password() {
+            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(from_keyring(e)),
+        })
+    }
+
+    fn set(&self, key: &str, secret: &str) -> Result<()> {
+        let key = key.to_string();
+        let secret = Zeroizing::new(secret.to_string());
+        self.call(move |inner| {
+            let entry = inner.entry(&key)?;
+            match entry.set_password(&secret) {
+                Ok(()) => Ok(()),
+                // Duplicates (made by other tools): replace them all with one item.
+                Err(keyring_core::Error::Ambiguous(items)) => {
+                    for item in items {
+                        item.delete_credential().map_err(from_keyring)?;
+                    }
+                    entry.set_password(&secret).map_err(from_keyring)
+                }
+                Err(e) => Err(from_keyring(e)),
+            }
+        })
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        let key = key.to_string();
+        self.call(move |inner| match inner.entry(&key)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(keyring_core::Error::Ambiguous(items)) => {
+                for item in items {
+                    item.delete_credential().map_err(from_keyring)?;
+                }
+                Ok(true)
+            }
+            Err(e) => Err(from_keyring(e)),
+        })
+    }
+
+    fn list(&self) -> Result<Vec<(String, Secret)>> {
+        self.call(|inner| {
+            let spec = HashMap::from([("service", SERVICE)]);
+            let found = inner.store.search(&spec).map_err(from_keyring)?;
+            let mut logins = Vec::with_capacity(found.len());
+            for entry in found {
+                let attributes = entry.get_attributes().map_err(from_keyring)?;
+                let Some(key) = attributes.get("username") else { continue };
+                match entry.get_password() {
+                    Ok(secret) => logins.push((key.clone(), Zeroizing::new(secret))),
+                    // Deleted between the search and the read.
+                    Err(keyring_core::Error::NoEntry) => {}
+                    Err(e) => return Err(from_keyring(e)),
+                }
+            }
+            Ok(logins)
+        })
+    }
+}
+
+fn unavailable(what: &str, err: secret_service::Error) -> Error {
+    Error::KeyringUnavailable {
+        reason: format!("{what} ({err})"),
+        source: Some(Box::new(err)),
+    }
+}
+
+fn from_keyring(err: keyring_core::Error) -> Error {
+    use keyring_core::Error as K;
+    match err {
+        K::NoStorageAccess(cause) => Error::KeyringLocked { source: Some(cause) },
+        K::PlatformFailure(cause) => Error::KeyringUnavailable {
+            reason: format!("the Secret Service call failed ({cause})"),
+            source: Some(cause),
+        },
+        K::BadEncoding(mut bytes) => {
+            zeroize::Zeroize::zeroize(&mut bytes);
+            Error::store("a keyring item for tfx-auth is not UTF-8 text; remove it with secret-tool clear", None)
+        }
+        K::Ambiguous(_) => Error::store(
+            "several keyring items match this login; remove the duplicates with `secret-tool clear service tfx-auth username <url>`",
+            None,
+        ),
+        other => Error::store(format!("keyring error ({other})"), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs against the real Secret Service when the test launcher started one.
+    #[test]
+    fn keyring_store_follows_the_contract() {
+        if std::env::var_os("TFX_TEST_KEYRING_PASSWORD").is_none() {
+            eprintln!("no test keyring (run through scripts/with-keyring.sh); covered by `npm test`");
+            return;
+        }
+        let store = KeyringStore::open().expect("the test launcher started a Secret Service");
+        let prefix = format!("https://contract.test/{}", std::process::id());
+        super::super::contract::run(&store, &prefix);
+    }
+}

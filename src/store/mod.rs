@@ -1,0 +1,216 @@
+//! Where secrets live. One small trait with the OS keyring, a private file and
+//! an in-memory test double behind it. The store is chosen once per process
+//! ([`select`]) and can always be asked what it chose and why ([`StorageInfo`]).
+//!
+//! A store keeps one secret string (tfx-cli's `pat:`/`basic:` form) per key
+//! (the normalised service URL); it knows nothing about credentials.
+
+pub mod file;
+#[cfg(target_os = "linux")]
+pub mod keyring;
+pub mod memory;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::credential::Secret;
+use crate::error::{Error, Result};
+
+/// The four operations every store provides.
+pub trait SecretStore: Send + Sync {
+    /// The secret under `key`; `Ok(None)` when there is none.
+    fn get(&self, key: &str) -> Result<Option<Secret>>;
+    /// Creates or replaces the secret under `key`.
+    fn set(&self, key: &str, secret: &str) -> Result<()>;
+    /// Removes the secret under `key`; `Ok(false)` when there was none.
+    fn delete(&self, key: &str) -> Result<bool>;
+    /// Every key with its secret, found by one search.
+    fn list(&self) -> Result<Vec<(String, Secret)>>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Keyring,
+    File,
+    Memory,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Keyring => "keyring",
+            Backend::File => "file",
+            Backend::Memory => "memory",
+        }
+    }
+}
+
+/// What store is in use, whether it survives a reboot, where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageInfo {
+    pub backend: Backend,
+    pub persistent: bool,
+    pub location: String,
+    pub reason: String,
+    /// Set when the choice deserves a warning (an automatic fallback).
+    pub warning: Option<String>,
+}
+
+/// How the user asked to choose (`TFX_AUTH_STORE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreChoice {
+    Auto,
+    Keyring,
+    File,
+}
+
+impl StoreChoice {
+    /// Reads `TFX_AUTH_STORE` (`keyring`, `file`, or unset/`auto`).
+    pub fn from_env_value(value: Option<&str>) -> Result<Self> {
+        match value.map(str::trim) {
+            None | Some("") | Some("auto") => Ok(StoreChoice::Auto),
+            Some("keyring") => Ok(StoreChoice::Keyring),
+            Some("file") => Ok(StoreChoice::File),
+            Some(other) => Err(Error::store(
+                format!("TFX_AUTH_STORE must be `keyring` or `file`, not `{other}`"),
+                None,
+            )),
+        }
+    }
+}
+
+/// The outcome of choosing a store: a store, or the reason none can be used.
+pub struct Selected {
+    pub store: Arc<dyn SecretStore>,
+    pub info: StorageInfo,
+}
+
+/// Chooses the store once: the OS keyring when it answers, otherwise (unless
+/// pinned to the keyring) the private file in `config_dir`. Never kernel keyutils:
+/// it forgets everything at reboot.
+///
+/// # Errors
+/// `KEYRING_UNAVAILABLE` when pinned to the keyring and none answers.
+pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Result<Selected> {
+    let file_store = |reason: String, warning: Option<String>| {
+        let store = file::FileStore::new(config_dir.join(file::FILE_NAME));
+        let info = StorageInfo {
+            backend: Backend::File,
+            persistent: true,
+            location: store.path().display().to_string(),
+            reason,
+            warning,
+        };
+        Selected {
+            store: Arc::new(store),
+            info,
+        }
+    };
+    match choice {
+        StoreChoice::File => Ok(file_store("pinned by TFX_AUTH_STORE=file".into(), None)),
+        StoreChoice::Keyring => open_keyring("pinned by TFX_AUTH_STORE=keyring"),
+        StoreChoice::Auto => match open_keyring("the OS keyring answered") {
+            Ok(selected) => Ok(selected),
+            Err(err) => {
+                let reason = format!("no OS keyring ({})", short_reason(&err));
+                let location = config_dir.join(file::FILE_NAME);
+                let warning = format!(
+                    "tfx-auth: {reason}; storing credentials in {} (mode 0600). Set TFX_AUTH_STORE=file to silence this.",
+                    location.display()
+                );
+                Ok(file_store(reason, Some(warning)))
+            }
+        },
+    }
+}
+
+fn short_reason(err: &Error) -> String {
+    match err {
+        Error::KeyringUnavailable { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_keyring(reason: &str) -> Result<Selected> {
+    let store = keyring::KeyringStore::open()?;
+    let info = StorageInfo {
+        backend: Backend::Keyring,
+        persistent: true,
+        location: "Secret Service (D-Bus org.freedesktop.secrets), attribute service=tfx-auth".into(),
+        reason: reason.into(),
+        warning: None,
+    };
+    Ok(Selected {
+        store: Arc::new(store),
+        info,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_keyring(_reason: &str) -> Result<Selected> {
+    Err(Error::KeyringUnavailable {
+        reason: "this build has no keyring store for this platform yet".into(),
+        source: None,
+    })
+}
+
+/// A store that could not be opened: every call reports why.
+pub struct Unavailable {
+    pub reason: String,
+}
+
+impl Unavailable {
+    fn err(&self) -> Error {
+        Error::KeyringUnavailable {
+            reason: self.reason.clone(),
+            source: None,
+        }
+    }
+}
+
+impl SecretStore for Unavailable {
+    fn get(&self, _key: &str) -> Result<Option<Secret>> {
+        Err(self.err())
+    }
+    fn set(&self, _key: &str, _secret: &str) -> Result<()> {
+        Err(self.err())
+    }
+    fn delete(&self, _key: &str) -> Result<bool> {
+        Err(self.err())
+    }
+    fn list(&self) -> Result<Vec<(String, Secret)>> {
+        Err(self.err())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! One behaviour suite run against every store.
+    use super::SecretStore;
+
+    pub fn run(store: &dyn SecretStore, prefix: &str) {
+        let a = format!("{prefix}/a");
+        let b = format!("{prefix}/b");
+        assert!(store.get(&a).unwrap().is_none());
+        store.set(&a, "pat:one").unwrap();
+        store.set(&b, "basic:fabfiber\\peter:pä:ss").unwrap();
+        assert_eq!(store.get(&a).unwrap().unwrap().as_str(), "pat:one");
+        store.set(&a, "pat:two").unwrap();
+        assert_eq!(store.get(&a).unwrap().unwrap().as_str(), "pat:two");
+        let mut listed: Vec<String> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with(prefix))
+            .collect();
+        listed.sort();
+        assert_eq!(listed, vec![a.clone(), b.clone()]);
+        assert!(store.delete(&a).unwrap());
+        assert!(!store.delete(&a).unwrap());
+        assert!(store.get(&a).unwrap().is_none());
+        assert_eq!(store.get(&b).unwrap().unwrap().as_str(), "basic:fabfiber\\peter:pä:ss");
+        assert!(store.delete(&b).unwrap());
+    }
+}
