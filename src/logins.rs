@@ -72,9 +72,9 @@ pub struct Logins {
 
 impl Logins {
     /// Chooses the store per `TFX_AUTH_STORE` and the environment.
-    pub fn open(choice: StoreChoice, paths: &Paths) -> Result<Self> {
-        let selected = store::select(choice, paths.config_dir.clone())?;
-        Ok(Self::with_store(selected.store, selected.info, paths))
+    pub fn open(choice: StoreChoice, paths: &Paths) -> Self {
+        let selected = store::select(choice, paths.config_dir.clone());
+        Self::with_store(selected.store, selected.info, paths)
     }
 
     pub fn with_store(store: Arc<dyn SecretStore>, info: StorageInfo, paths: &Paths) -> Self {

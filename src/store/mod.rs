@@ -87,11 +87,9 @@ pub struct Selected {
 
 /// Chooses the store once: the OS keyring when it answers, otherwise (unless
 /// pinned to the keyring) the private file in `config_dir`. Never kernel keyutils:
-/// it forgets everything at reboot.
-///
-/// # Errors
-/// `KEYRING_UNAVAILABLE` when pinned to the keyring and none answers.
-pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Result<Selected> {
+/// it forgets everything at reboot. When pinned to a keyring that does not
+/// answer, the result is an [`Unavailable`] store whose every call says why.
+pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
     let file_store = |reason: String, warning: Option<String>| {
         let store = file::FileStore::new(config_dir.join(file::FILE_NAME));
         let info = StorageInfo {
@@ -107,10 +105,25 @@ pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Result<Selected> {
         }
     };
     match choice {
-        StoreChoice::File => Ok(file_store("pinned by TFX_AUTH_STORE=file".into(), None)),
-        StoreChoice::Keyring => open_keyring("pinned by TFX_AUTH_STORE=keyring"),
+        StoreChoice::File => file_store("pinned by TFX_AUTH_STORE=file".into(), None),
+        StoreChoice::Keyring => match open_keyring("pinned by TFX_AUTH_STORE=keyring") {
+            Ok(selected) => selected,
+            Err(err) => {
+                let reason = format!("pinned by TFX_AUTH_STORE=keyring, but {}", short_reason(&err));
+                Selected {
+                    store: Arc::new(Unavailable { reason: reason.clone() }),
+                    info: StorageInfo {
+                        backend: Backend::Keyring,
+                        persistent: false,
+                        location: "none".into(),
+                        reason,
+                        warning: None,
+                    },
+                }
+            }
+        },
         StoreChoice::Auto => match open_keyring("the OS keyring answered") {
-            Ok(selected) => Ok(selected),
+            Ok(selected) => selected,
             Err(err) => {
                 let reason = format!("no OS keyring ({})", short_reason(&err));
                 let location = config_dir.join(file::FILE_NAME);
@@ -118,7 +131,7 @@ pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Result<Selected> {
                     "tfx-auth: {reason}; storing credentials in {} (mode 0600). Set TFX_AUTH_STORE=file to silence this.",
                     location.display()
                 );
-                Ok(file_store(reason, Some(warning)))
+                file_store(reason, Some(warning))
             }
         },
     }

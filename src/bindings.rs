@@ -1,0 +1,325 @@
+//! The napi layer: converts between JavaScript and the core, and runs core
+//! work off the JavaScript thread. No decisions live here.
+
+use std::sync::OnceLock;
+
+use napi::bindgen_prelude::*;
+use napi::{Env, JsError, Task};
+use napi_derive::napi;
+
+use crate::credential::{AuthType, Credential as CoreCredential};
+use crate::error::{Error as CoreError, Result as CoreResult};
+use crate::logins::{Logins, MigrationReport as CoreReport, Paths};
+use crate::service_url::ServiceUrl;
+use crate::store::StoreChoice;
+
+// ---- the process-wide login store, chosen once -------------------------------
+
+static LOGINS: OnceLock<std::result::Result<Logins, String>> = OnceLock::new();
+
+/// The store chosen for this process; the fallback warning is printed once.
+fn logins() -> CoreResult<&'static Logins> {
+    let chosen = LOGINS.get_or_init(|| {
+        let choice = StoreChoice::from_env_value(std::env::var("TFX_AUTH_STORE").ok().as_deref()).map_err(|e| e.to_string())?;
+        let paths = Paths::from_env().map_err(|e| e.to_string())?;
+        let logins = Logins::open(choice, &paths);
+        if let Some(warning) = &logins.storage_info().warning {
+            eprintln!("{warning}");
+        }
+        Ok(logins)
+    });
+    chosen.as_ref().map_err(|reason| CoreError::store(reason, None))
+}
+
+// ---- errors: Error objects with a stable `code` ------------------------------
+
+/// Builds the JavaScript error for a core error: `message`, `code`, and the
+/// HTTP `status` where a server answered.
+fn js_error(env: &Env, err: &CoreError) -> napi::Error {
+    let raw = unsafe { JsError::from(napi::Error::new(err.code().to_string(), err.to_string())).into_value(env.raw()) };
+    if let Some(status) = err.http_status() {
+        let mut object = Object::from_raw(env.raw(), raw);
+        let _ = object.set_named_property("status", status as u32);
+    }
+    napi::Error::from(unsafe { Unknown::from_raw_unchecked(env.raw(), raw) })
+}
+
+/// Throws synchronously (for the few sync functions).
+fn throw(env: &Env, err: CoreError) -> napi::Error {
+    js_error(env, &err)
+}
+
+/// Core work run on the libuv pool; core errors become coded JS errors.
+pub struct Job<T: Send + 'static> {
+    work: Option<Box<dyn FnOnce() -> CoreResult<T> + Send>>,
+}
+
+impl<T: ToNapiValue + TypeName + Send + 'static> Job<T> {
+    fn new(work: impl FnOnce() -> CoreResult<T> + Send + 'static) -> AsyncTask<Self> {
+        AsyncTask::new(Job { work: Some(Box::new(work)) })
+    }
+}
+
+impl<T: ToNapiValue + TypeName + Send + 'static> Task for Job<T> {
+    type Output = CoreResult<T>;
+    type JsValue = T;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let work = self.work.take().expect("a task runs once");
+        Ok(work())
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<T> {
+        output.map_err(|e| js_error(&env, &e))
+    }
+}
+
+// ---- values crossing the boundary -------------------------------------------
+
+/// A credential as JavaScript sees it: `{ type: 'pat', token }` or
+/// `{ type: 'basic', username, password }`.
+#[napi(object)]
+pub struct CredentialData {
+    #[napi(js_name = "type", ts_type = "'pat' | 'basic'")]
+    pub kind: String,
+    pub token: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+fn credential_from_js(data: CredentialData) -> CoreResult<CoreCredential> {
+    let missing = |field: &str| CoreError::invalid_credential(format!("`{field}` is missing"));
+    match data.kind.as_str() {
+        "pat" => CoreCredential::pat(data.token.ok_or_else(|| missing("token"))?),
+        "basic" => CoreCredential::basic(
+            data.username.ok_or_else(|| missing("username"))?,
+            data.password.ok_or_else(|| missing("password"))?,
+        ),
+        other => Err(CoreError::invalid_credential(format!(
+            "`type` must be 'pat' or 'basic', not '{}'",
+            other.chars().take(16).collect::<String>()
+        ))),
+    }
+}
+
+fn credential_to_js(credential: &CoreCredential) -> CredentialData {
+    match credential {
+        CoreCredential::Pat { token } => CredentialData {
+            kind: "pat".into(),
+            token: Some(token.to_string()),
+            username: None,
+            password: None,
+        },
+        CoreCredential::Basic { username, password } => CredentialData {
+            kind: "basic".into(),
+            token: None,
+            username: Some(username.clone()),
+            password: Some(password.to_string()),
+        },
+    }
+}
+
+fn auth_type_str(t: AuthType) -> String {
+    t.as_str().to_string()
+}
+
+/// A stored login, without its secret.
+#[napi(object)]
+pub struct LoginSummary {
+    /// The URL as typed when logging in.
+    pub service_url: String,
+    /// The normalised URL: the identity of the login.
+    pub normalized_url: String,
+    #[napi(ts_type = "'pat' | 'basic'")]
+    pub auth_type: String,
+    /// The Basic user name (`DOMAIN\\user`), for Basic logins.
+    pub username: Option<String>,
+    pub is_default: bool,
+}
+
+/// Which credential store this process uses, and why.
+#[napi(object)]
+pub struct StorageInfo {
+    #[napi(ts_type = "'keyring' | 'file' | 'memory'")]
+    pub backend: String,
+    /// Whether stored logins survive a reboot.
+    pub persistent: bool,
+    /// Where the secrets are: the keyring service or the file path.
+    pub location: String,
+    /// Why this store was chosen.
+    pub reason: String,
+    /// The warning printed when the store was chosen as a fallback.
+    pub warning: Option<String>,
+}
+
+#[napi(object)]
+pub struct MigratedLogin {
+    pub service_url: String,
+    #[napi(ts_type = "'pat' | 'basic'")]
+    pub auth_type: String,
+    /// The plaintext file that was deleted after the login read back.
+    pub from: String,
+}
+
+#[napi(object)]
+pub struct SkippedLegacyLogin {
+    pub path: String,
+    pub reason: String,
+}
+
+#[napi(object)]
+pub struct MigrationReport {
+    pub migrated: Vec<MigratedLogin>,
+    pub skipped: Vec<SkippedLegacyLogin>,
+}
+
+impl From<CoreReport> for MigrationReport {
+    fn from(report: CoreReport) -> Self {
+        MigrationReport {
+            migrated: report
+                .migrated
+                .into_iter()
+                .map(|m| MigratedLogin {
+                    service_url: m.service_url,
+                    auth_type: auth_type_str(m.auth_type),
+                    from: m.from.display().to_string(),
+                })
+                .collect(),
+            skipped: report
+                .skipped
+                .into_iter()
+                .map(|s| SkippedLegacyLogin {
+                    path: s.path.display().to_string(),
+                    reason: s.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- the storage API --------------------------------------------------------
+
+/// The normalised form of a service URL: the key its login is stored under.
+/// Throws an Error with code `INVALID_URL` when the URL cannot be used.
+#[napi]
+pub fn normalize_service_url(env: Env, service_url: String) -> napi::Result<String> {
+    ServiceUrl::parse(&service_url)
+        .map(|u| u.key().to_string())
+        .map_err(|e| throw(&env, e))
+}
+
+/// Which store holds credentials in this process (chosen on first use), whether
+/// it survives a reboot, where it is and why it was chosen.
+#[napi]
+pub fn storage_info(env: Env) -> napi::Result<StorageInfo> {
+    let info = logins().map_err(|e| throw(&env, e))?.storage_info().clone();
+    Ok(StorageInfo {
+        backend: info.backend.as_str().into(),
+        persistent: info.persistent,
+        location: info.location,
+        reason: info.reason,
+        warning: info.warning,
+    })
+}
+
+/// The stored credential for a service URL, or `null`. A login tfx-cli left in
+/// plaintext under `~/.tfx` for this URL is moved into the store first.
+#[napi(ts_return_type = "Promise<Credential | null>")]
+pub fn get_credential(service_url: String) -> AsyncTask<Job<Option<CredentialData>>> {
+    Job::new(move || {
+        let url = ServiceUrl::parse(&service_url)?;
+        Ok(logins()?.get(&url)?.as_ref().map(credential_to_js))
+    })
+}
+
+/// Stores a credential for a service URL without validating it (see `login`).
+#[napi(ts_args_type = "serviceUrl: string, credential: Credential", ts_return_type = "Promise<void>")]
+pub fn store_credential(service_url: String, credential: CredentialData) -> AsyncTask<Job<()>> {
+    Job::new(move || {
+        let url = ServiceUrl::parse(&service_url)?;
+        let credential = credential_from_js(credential)?;
+        logins()?.save(&url, &credential)
+    })
+}
+
+/// Deletes the stored credential for a service URL; resolves to whether one existed.
+#[napi(ts_return_type = "Promise<boolean>")]
+pub fn delete_credential(service_url: String) -> AsyncTask<Job<bool>> {
+    Job::new(move || {
+        let url = ServiceUrl::parse(&service_url)?;
+        logins()?.delete(&url)
+    })
+}
+
+/// Every stored login, never with its secret.
+#[napi(ts_return_type = "Promise<LoginSummary[]>")]
+pub fn list_logins() -> AsyncTask<Job<Vec<LoginSummary>>> {
+    Job::new(|| {
+        Ok(logins()?
+            .list()?
+            .into_iter()
+            .map(|l| LoginSummary {
+                service_url: l.service_url,
+                normalized_url: l.key,
+                auth_type: auth_type_str(l.auth_type),
+                username: l.username,
+                is_default: l.is_default,
+            })
+            .collect())
+    })
+}
+
+/// The default service URL (the last successful login), or `null`.
+#[napi(ts_return_type = "Promise<string | null>")]
+pub fn get_default_service_url() -> AsyncTask<Job<Option<String>>> {
+    Job::new(|| logins()?.default_service_url())
+}
+
+/// Moves every tfx-cli plaintext login under `~/.tfx` into the store; each
+/// plaintext file is deleted only after its login read back from the store.
+#[napi(ts_return_type = "Promise<MigrationReport>")]
+pub fn migrate_legacy_logins() -> AsyncTask<Job<MigrationReport>> {
+    Job::new(|| Ok(logins()?.migrate_legacy()?.into()))
+}
+
+/// Whether certificate checks are skipped for this URL (a per-URL choice made at login).
+#[napi(ts_return_type = "Promise<boolean>")]
+pub fn get_skip_cert_validation(service_url: String) -> AsyncTask<Job<bool>> {
+    Job::new(move || {
+        let url = ServiceUrl::parse(&service_url)?;
+        logins()?.settings().skip_cert_validation(&url)
+    })
+}
+
+/// Records whether certificate checks are skipped for this URL alone.
+#[napi(ts_return_type = "Promise<void>")]
+pub fn set_skip_cert_validation(service_url: String, skip: bool) -> AsyncTask<Job<()>> {
+    Job::new(move || {
+        let url = ServiceUrl::parse(&service_url)?;
+        logins()?.settings().set_skip_cert_validation(&url, skip)
+    })
+}
+
+/// Removes the login for a URL (the default URL when omitted): its credential,
+/// its certificate choice, and the default if it pointed there. Resolves to
+/// whether anything was removed.
+#[napi(ts_return_type = "Promise<boolean>")]
+pub fn logout(service_url: Option<String>) -> AsyncTask<Job<bool>> {
+    Job::new(move || {
+        let logins = logins()?;
+        let typed = match service_url {
+            Some(u) => u,
+            None => match logins.default_service_url()? {
+                Some(u) => u,
+                None => return Ok(false),
+            },
+        };
+        logins.logout(&ServiceUrl::parse(&typed)?)
+    })
+}
+
+/// Removes every stored login and the default; resolves to how many were removed.
+#[napi(ts_return_type = "Promise<number>")]
+pub fn logout_all() -> AsyncTask<Job<u32>> {
+    Job::new(|| Ok(logins()?.logout_all()? as u32))
+}

@@ -1,0 +1,108 @@
+'use strict';
+// Answers `tfx login` and `tfx logout` without loading tfx-cli's module tree (~210 ms of every
+// tfx command), printing what the hooked tfx-cli would print. Only for command lines that need no
+// prompt and use the argument spellings args.js knows; plan() returns null for everything else
+// and the real tfx-cli runs with the hook, so prompts, help and tfx's own argument errors are
+// always tfx's.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const actions = require('./actions');
+const { parseCommandLine } = require('./args');
+const { explicitCredential } = require('./credential');
+const { TfxOutput, colorsEnabled } = require('./output');
+const { SUPPORTED_TFX_VERSIONS } = require('./versions');
+
+// lib/trace.js isTraceEnabled: TFX_TRACE=1/true turns on debug lines we do not reproduce.
+const traceEnabled = (v) => !!v && ['1', 'true'].includes(v.trim().toLowerCase());
+
+// lib/arguments.js getOptionsCache: values saved with --save feed every later command's
+// arguments. Reproducing lodash's path lookup is not worth it; any saved value sends the command
+// to tfx-cli.
+function hasSavedOptions(home) {
+  let text;
+  try {
+    text = fs.readFileSync(path.join(home, '.tfx', 'cache', '.command-options'), 'utf8');
+  } catch {
+    return false;
+  }
+  try {
+    const saved = JSON.parse(text);
+    return !!saved && typeof saved === 'object' && Object.keys(saved).length > 0;
+  } catch {
+    return false; // tfx reads an unparsable file as {}
+  }
+}
+
+function readVersion(buildDir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(buildDir, 'package.json'), 'utf8')).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decides whether the command line can be answered here.
+ * @returns {object|null} a plan for run(), or null to run the real tfx-cli.
+ */
+function plan(argv, { buildDir, env = process.env, home = os.homedir() }) {
+  const parsed = parseCommandLine(argv);
+  if (!parsed) return null;
+  const v = parsed.values;
+  if (traceEnabled(env.TFX_TRACE)) return null;
+  if (v.debugLogStream !== 'stdout' && v.debugLogStream !== 'stderr') return null;
+  // tfcommand.js showBanner: --json sets output to json; the trace level follows --trace-level,
+  // else info for friendly output and none otherwise.
+  const outputType = v.json ? 'json' : v.output;
+  if (outputType !== 'friendly' && outputType !== 'json') return null;
+  let level;
+  switch (v.traceLevel && v.traceLevel.toLowerCase()) {
+    case 'none': level = 0; break;
+    case 'info': level = 1; break;
+    case 'debug': return null;
+    default: level = outputType === 'friendly' ? 1 : 0;
+  }
+  const version = readVersion(buildDir);
+  if (!SUPPORTED_TFX_VERSIONS.includes(version)) return null;
+  if (hasSavedOptions(home)) return null;
+
+  let credential = null;
+  if (parsed.command === 'login') {
+    if (!v.serviceUrl) return null; // tfx prompts for it (or fails under --no-prompt)
+    credential = explicitCredential(v, env);
+    if (!credential) return null; // tfx prompts by --auth-type
+  }
+  return { command: parsed.command, values: v, credential, outputType, level, version, env };
+}
+
+/** Runs a plan from plan(); sets process.exitCode to 255 on failure, as tfx's errLog does. */
+async function run(p, addon) {
+  const out = new TfxOutput({ colors: colorsEnabled(p.env), noColor: p.values.noColor, level: p.level });
+  const getAddon = typeof addon === 'function' ? addon : () => addon || require('..');
+  out.banner(p.version);
+  try {
+    if (p.command === 'login') {
+      const result = await actions.login(getAddon(), p.values.serviceUrl, p.credential, {
+        skipCertValidation: p.values.skipCertValidation === true,
+        proxy: actions.proxyOption(p.values),
+      });
+      const warning = actions.storageWarning(result, p.env);
+      if (warning) out.warn(warning);
+      // Login.friendlyOutput: trace.info(colors.green(...)); jsonOutput: 4-space JSON.
+      if (p.outputType === 'json') out.json({ success: true });
+      else out.info('Logged in successfully', 'green');
+    } else {
+      const result = await actions.logout(getAddon(), p.values.serviceUrl);
+      if (p.outputType === 'json') out.json(null);
+      else if (result.removed) out.success(actions.logoutMessage(result));
+      else out.log(actions.logoutMessage(result));
+    }
+  } catch (err) {
+    out.error(err);
+    process.exitCode = 255;
+  }
+}
+
+module.exports = { plan, run, hasSavedOptions };
