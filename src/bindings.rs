@@ -20,7 +20,8 @@ static LOGINS: OnceLock<std::result::Result<Logins, String>> = OnceLock::new();
 /// The store chosen for this process; the fallback warning is printed once.
 fn logins() -> CoreResult<&'static Logins> {
     let chosen = LOGINS.get_or_init(|| {
-        let choice = StoreChoice::from_env_value(std::env::var("TFX_AUTH_STORE").ok().as_deref()).map_err(|e| e.to_string())?;
+        let choice = StoreChoice::from_env_value(std::env::var("TFX_AUTH_STORE").ok().as_deref())
+            .map_err(|e| e.to_string())?;
         let paths = Paths::from_env().map_err(|e| e.to_string())?;
         let logins = Logins::open(choice, &paths);
         if let Some(warning) = &logins.storage_info().warning {
@@ -28,7 +29,9 @@ fn logins() -> CoreResult<&'static Logins> {
         }
         Ok(logins)
     });
-    chosen.as_ref().map_err(|reason| CoreError::store(reason, None))
+    chosen
+        .as_ref()
+        .map_err(|reason| CoreError::store(reason, None))
 }
 
 // ---- errors: Error objects with a stable `code` ------------------------------
@@ -36,7 +39,9 @@ fn logins() -> CoreResult<&'static Logins> {
 /// Builds the JavaScript error for a core error: `message`, `code`, and the
 /// HTTP `status` where a server answered.
 fn js_error(env: &Env, err: &CoreError) -> napi::Error {
-    let raw = unsafe { JsError::from(napi::Error::new(err.code().to_string(), err.to_string())).into_value(env.raw()) };
+    let raw = unsafe {
+        JsError::from(napi::Error::new(err.code(), err.to_string())).into_value(env.raw())
+    };
     if let Some(status) = err.http_status() {
         let mut object = Object::from_raw(env.raw(), raw);
         let _ = object.set_named_property("status", status as u32);
@@ -56,7 +61,9 @@ pub struct Job<T: Send + 'static> {
 
 impl<T: ToNapiValue + TypeName + Send + 'static> Job<T> {
     fn new(work: impl FnOnce() -> CoreResult<T> + Send + 'static) -> AsyncTask<Self> {
-        AsyncTask::new(Job { work: Some(Box::new(work)) })
+        AsyncTask::new(Job {
+            work: Some(Box::new(work)),
+        })
     }
 }
 
@@ -233,7 +240,10 @@ pub fn get_credential(service_url: String) -> AsyncTask<Job<Option<CredentialDat
 }
 
 /// Stores a credential for a service URL without validating it (see `login`).
-#[napi(ts_args_type = "serviceUrl: string, credential: Credential", ts_return_type = "Promise<void>")]
+#[napi(
+    ts_args_type = "serviceUrl: string, credential: Credential",
+    ts_return_type = "Promise<void>"
+)]
 pub fn store_credential(service_url: String, credential: CredentialData) -> AsyncTask<Job<()>> {
     Job::new(move || {
         let url = ServiceUrl::parse(&service_url)?;

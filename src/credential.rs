@@ -125,7 +125,8 @@ impl Credential {
             Credential::Pat { token } => format!("{PAT_USERNAME}:{}", token.as_str()),
             Credential::Basic { username, password } => format!("{username}:{}", password.as_str()),
         });
-        let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+        let encoded =
+            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
         Zeroizing::new(format!("Basic {}", encoded.as_str()))
     }
 }
@@ -202,7 +203,13 @@ mod tests {
             "basic:fabfiber\\peter:P@ss:w0rd",
             "basic:jürgen:pässwörd",
         ] {
-            assert_eq!(Credential::from_stored(stored).unwrap().to_stored().as_str(), stored);
+            assert_eq!(
+                Credential::from_stored(stored)
+                    .unwrap()
+                    .to_stored()
+                    .as_str(),
+                stored
+            );
         }
     }
 
@@ -244,7 +251,10 @@ mod tests {
         assert_eq!(pat.authorization_header().as_str(), "Basic T0F1dGg6YWJj");
         let basic = Credential::basic("fabfiber\\peter", "pässwörd").unwrap();
         let expected = base64::engine::general_purpose::STANDARD.encode("fabfiber\\peter:pässwörd");
-        assert_eq!(basic.authorization_header().as_str(), format!("Basic {expected}"));
+        assert_eq!(
+            basic.authorization_header().as_str(),
+            format!("Basic {expected}")
+        );
     }
 
     #[test]

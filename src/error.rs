@@ -55,7 +55,9 @@ pub enum Error {
     )]
     Tls { url: String, reason: String },
 
-    #[error("proxy error reaching {url}: {reason}. Check HTTPS_PROXY / --proxy and its credentials.")]
+    #[error(
+        "proxy error reaching {url}: {reason}. Check HTTPS_PROXY / --proxy and its credentials."
+    )]
     Proxy { url: String, reason: String },
 
     #[error("{url} did not answer within {seconds} s. Check the network, proxy or timeout.")]

@@ -44,7 +44,10 @@ pub fn read_json<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
     // serde_json's message names a line and column, never the content.
     serde_json::from_slice(&raw).map_err(|e| {
         Error::store(
-            format!("{} is not valid JSON ({e}); fix or remove it", path.display()),
+            format!(
+                "{} is not valid JSON ({e}); fix or remove it",
+                path.display()
+            ),
             None,
         )
     })
@@ -92,7 +95,8 @@ fn lock_exclusive(path: &Path) -> Result<LockGuard> {
         .truncate(false)
         .open(path)
         .map_err(|e| Error::io(format!("cannot open lock file {}", path.display()), e))?;
-    FileExt::lock_exclusive(&file).map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
+    FileExt::lock_exclusive(&file)
+        .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
     Ok(LockGuard(file))
 }
 
@@ -108,9 +112,12 @@ fn private_options() -> OpenOptions {
 
 fn write_atomically<T: Serialize>(path: &Path, doc: &T) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let bytes = Zeroizing::new(
-        serde_json::to_vec_pretty(doc).map_err(|e| Error::store("cannot encode JSON", Some(Box::new(e) as crate::error::Cause)))?,
-    );
+    let bytes = Zeroizing::new(serde_json::to_vec_pretty(doc).map_err(|e| {
+        Error::store(
+            "cannot encode JSON",
+            Some(Box::new(e) as crate::error::Cause),
+        )
+    })?);
     // tempfile creates the file with mode 0600 on Unix.
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")

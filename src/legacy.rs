@@ -54,10 +54,10 @@ impl LegacyDir {
             }
         }
         for file in self.all()? {
-            if names.iter().any(|n| n.eq_ignore_ascii_case(&file.name)) {
-                if let Some(credential) = read_login(&file.path)? {
-                    return Ok(Some((file.path, credential)));
-                }
+            if names.iter().any(|n| n.eq_ignore_ascii_case(&file.name))
+                && let Some(credential) = read_login(&file.path)?
+            {
+                return Ok(Some((file.path, credential)));
             }
         }
         Ok(None)
@@ -123,7 +123,9 @@ impl LegacyDir {
 fn read_login(path: &Path) -> Result<Option<Credential>> {
     let raw: Secret = match fs::read_to_string(path) {
         Ok(s) => Zeroizing::new(s),
-        Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => return Ok(None),
+        Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
+            return Ok(None);
+        }
         Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
     };
     let stored = raw.trim_end_matches(['\r', '\n']);
@@ -132,7 +134,10 @@ fn read_login(path: &Path) -> Result<Option<Credential>> {
     }
     Credential::from_stored(stored).map(Some).map_err(|e| {
         Error::store(
-            format!("the tfx-cli login in {} cannot be read ({e})", path.display()),
+            format!(
+                "the tfx-cli login in {} cannot be read ({e})",
+                path.display()
+            ),
             None,
         )
     })
@@ -143,7 +148,9 @@ mod tests {
     use super::*;
 
     fn write_tfx_login(home: &Path, url: &str, stored: &str) -> PathBuf {
-        let dir = home.join(".tfx").join(crate::service_url::legacy_escape(url));
+        let dir = home
+            .join(".tfx")
+            .join(crate::service_url::legacy_escape(url));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join(USER_FILE);
         fs::write(&path, stored).unwrap();

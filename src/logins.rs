@@ -25,7 +25,8 @@ impl Paths {
     /// # Errors
     /// `STORE_ERROR` when neither a config folder nor a home folder is known.
     pub fn from_env() -> Result<Self> {
-        let home = dirs::home_dir().ok_or_else(|| Error::store("cannot find the home folder (set HOME)", None))?;
+        let home = dirs::home_dir()
+            .ok_or_else(|| Error::store("cannot find the home folder (set HOME)", None))?;
         let config_dir = dirs::config_dir()
             .unwrap_or_else(|| home.join(".config"))
             .join("tfx-auth");
@@ -169,10 +170,15 @@ impl Logins {
                 None if stored.starts_with("basic:") => AuthType::Basic,
                 None => AuthType::Pat,
             };
-            let service_url = self.settings.typed_url(&key)?.unwrap_or_else(|| key.clone());
+            let service_url = self
+                .settings
+                .typed_url(&key)?
+                .unwrap_or_else(|| key.clone());
             logins.push(LoginSummary {
                 is_default: default_key.as_deref() == Some(key.as_str()),
-                username: credential.as_ref().and_then(|c| c.username().map(str::to_string)),
+                username: credential
+                    .as_ref()
+                    .and_then(|c| c.username().map(str::to_string)),
                 service_url,
                 key,
                 auth_type,
@@ -190,8 +196,10 @@ impl Logins {
             // The folder name loses `:`; the cached URL disambiguates it when it matches.
             let url_text = cached
                 .as_ref()
-                .filter(|c| crate::service_url::legacy_escape(c.trim_end_matches('/')) == file.name
-                    || crate::service_url::legacy_escape(c) == file.name)
+                .filter(|c| {
+                    crate::service_url::legacy_escape(c.trim_end_matches('/')) == file.name
+                        || crate::service_url::legacy_escape(c) == file.name
+                })
                 .cloned()
                 .or(file.url.clone());
             let Some(url) = url_text.and_then(|u| ServiceUrl::parse(&u).ok()) else {
@@ -231,13 +239,20 @@ impl Logins {
 
     /// Store, read back, and only then delete the plaintext file. Adopts
     /// tfx-cli's default URL and certificate choice when it was this URL.
-    fn move_into_store(&self, url: &ServiceUrl, credential: &Credential, plaintext: &Path) -> Result<()> {
+    fn move_into_store(
+        &self,
+        url: &ServiceUrl,
+        credential: &Credential,
+        plaintext: &Path,
+    ) -> Result<()> {
         let stored = credential.to_stored();
         self.store.set(url.key(), &stored)?;
         let read_back = self.store.get(url.key())?;
         if read_back.as_deref().map(String::as_str) != Some(stored.as_str()) {
             return Err(Error::store(
-                format!("the migrated login for {url} did not read back; the plaintext file was kept"),
+                format!(
+                    "the migrated login for {url} did not read back; the plaintext file was kept"
+                ),
                 None,
             ));
         }
@@ -297,7 +312,9 @@ mod tests {
     }
 
     fn write_tfx_login(home: &Path, typed: &str, stored: &str) -> PathBuf {
-        let dir = home.join(".tfx").join(crate::service_url::legacy_escape(typed));
+        let dir = home
+            .join(".tfx")
+            .join(crate::service_url::legacy_escape(typed));
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join(".allusers"), stored).unwrap();
         dir.join(".allusers")
@@ -306,20 +323,39 @@ mod tests {
     #[test]
     fn a_legacy_login_moves_into_the_store_on_first_use() {
         let f = fixture();
-        let plaintext = write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
-        let cred = f.logins.get(&url("https://dev.azure.com/org")).unwrap().unwrap();
+        let plaintext =
+            write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
+        let cred = f
+            .logins
+            .get(&url("https://dev.azure.com/org"))
+            .unwrap()
+            .unwrap();
         assert_eq!(cred.secret(), "old-token");
         assert!(!plaintext.exists());
-        assert_eq!(f.store.get("https://dev.azure.com/org").unwrap().unwrap().as_str(), "pat:old-token");
+        assert_eq!(
+            f.store
+                .get("https://dev.azure.com/org")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "pat:old-token"
+        );
     }
 
     #[test]
     fn a_failed_store_write_keeps_the_plaintext_login() {
         let f = fixture();
-        let plaintext = write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
+        let plaintext =
+            write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
         f.store.fail_next(Error::KeyringLocked { source: None });
         // The first call (the lookup) fails; nothing is lost.
-        assert_eq!(f.logins.get(&url("https://dev.azure.com/Org")).unwrap_err().code(), "KEYRING_LOCKED");
+        assert_eq!(
+            f.logins
+                .get(&url("https://dev.azure.com/Org"))
+                .unwrap_err()
+                .code(),
+            "KEYRING_LOCKED"
+        );
         assert!(plaintext.exists());
     }
 
@@ -327,19 +363,40 @@ mod tests {
     fn migrate_reports_what_moved_and_a_second_run_moves_nothing() {
         let f = fixture();
         write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
-        write_tfx_login(&f.paths.home, "http://127.0.0.1:18080/DefaultCollection", "basic:fabfiber\\peter:pw:1");
+        write_tfx_login(
+            &f.paths.home,
+            "http://127.0.0.1:18080/DefaultCollection",
+            "basic:fabfiber\\peter:pw:1",
+        );
         fs::create_dir_all(f.paths.home.join(".tfx/cache")).unwrap();
-        fs::write(f.paths.home.join(".tfx/cache/.connection"), "http://127.0.0.1:18080/DefaultCollection").unwrap();
+        fs::write(
+            f.paths.home.join(".tfx/cache/.connection"),
+            "http://127.0.0.1:18080/DefaultCollection",
+        )
+        .unwrap();
         let report = f.logins.migrate_legacy().unwrap();
-        let mut moved: Vec<_> = report.migrated.iter().map(|m| m.service_url.as_str()).collect();
+        let mut moved: Vec<_> = report
+            .migrated
+            .iter()
+            .map(|m| m.service_url.as_str())
+            .collect();
         moved.sort();
-        assert_eq!(moved, vec!["http://127.0.0.1:18080/DefaultCollection", "https://dev.azure.com/Org"]);
+        assert_eq!(
+            moved,
+            vec![
+                "http://127.0.0.1:18080/DefaultCollection",
+                "https://dev.azure.com/Org"
+            ]
+        );
         assert!(report.skipped.is_empty());
         assert_eq!(
             f.logins.default_service_url().unwrap().as_deref(),
             Some("http://127.0.0.1:18080/DefaultCollection")
         );
-        assert_eq!(f.logins.migrate_legacy().unwrap(), MigrationReport::default());
+        assert_eq!(
+            f.logins.migrate_legacy().unwrap(),
+            MigrationReport::default()
+        );
     }
 
     #[test]
@@ -357,17 +414,30 @@ mod tests {
         let f = fixture();
         let a = url("https://dev.azure.com/Org");
         let b = url("http://tfs:8080/tfs/DefaultCollection");
-        f.logins.save(&a, &Credential::pat("tok-123456").unwrap()).unwrap();
-        f.logins.save(&b, &Credential::basic("fabfiber\\peter", "pw-123456").unwrap()).unwrap();
+        f.logins
+            .save(&a, &Credential::pat("tok-123456").unwrap())
+            .unwrap();
+        f.logins
+            .save(
+                &b,
+                &Credential::basic("fabfiber\\peter", "pw-123456").unwrap(),
+            )
+            .unwrap();
         f.logins.settings().set_default(&a).unwrap();
         let list = f.logins.list().unwrap();
         assert_eq!(list.len(), 2);
         let shown = format!("{list:?}");
         assert!(!shown.contains("tok-123456") && !shown.contains("pw-123456"));
-        let org = list.iter().find(|l| l.key == "https://dev.azure.com/org").unwrap();
+        let org = list
+            .iter()
+            .find(|l| l.key == "https://dev.azure.com/org")
+            .unwrap();
         assert_eq!(org.service_url, "https://dev.azure.com/Org");
         assert!(org.is_default);
-        let tfs = list.iter().find(|l| l.auth_type == AuthType::Basic).unwrap();
+        let tfs = list
+            .iter()
+            .find(|l| l.auth_type == AuthType::Basic)
+            .unwrap();
         assert_eq!(tfs.username.as_deref(), Some("fabfiber\\peter"));
     }
 
@@ -375,8 +445,13 @@ mod tests {
     fn logout_removes_credential_settings_and_default() {
         let f = fixture();
         let a = url("https://dev.azure.com/Org");
-        f.logins.save(&a, &Credential::pat("tok-123456").unwrap()).unwrap();
-        f.logins.settings().set_skip_cert_validation(&a, true).unwrap();
+        f.logins
+            .save(&a, &Credential::pat("tok-123456").unwrap())
+            .unwrap();
+        f.logins
+            .settings()
+            .set_skip_cert_validation(&a, true)
+            .unwrap();
         f.logins.settings().set_default(&a).unwrap();
         assert!(f.logins.logout(&a).unwrap());
         assert!(f.logins.get(&a).unwrap().is_none());

@@ -47,10 +47,10 @@ impl ServiceUrl {
             ));
         }
         // `url` reads `https:///org` as host `org`; an empty authority is no host.
-        if let Some((_, rest)) = trimmed.split_once("://") {
-            if rest.is_empty() || rest.starts_with('/') {
-                return Err(Error::invalid_url("the URL has no host"));
-            }
+        if let Some((_, rest)) = trimmed.split_once("://")
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            return Err(Error::invalid_url("the URL has no host"));
         }
         let url = Url::parse(trimmed).map_err(|e| match e {
             url::ParseError::RelativeUrlWithoutBase => Error::invalid_url(
@@ -71,10 +71,14 @@ impl ServiceUrl {
             ));
         }
         if url.query().is_some() {
-            return Err(Error::invalid_url("the URL contains a query (`?...`); remove it"));
+            return Err(Error::invalid_url(
+                "the URL contains a query (`?...`); remove it",
+            ));
         }
         if url.fragment().is_some() {
-            return Err(Error::invalid_url("the URL contains a fragment (`#...`); remove it"));
+            return Err(Error::invalid_url(
+                "the URL contains a fragment (`#...`); remove it",
+            ));
         }
         match url.host_str() {
             None | Some("") => return Err(Error::invalid_url("the URL has no host")),
@@ -101,7 +105,11 @@ impl ServiceUrl {
     /// `{service url}/{relative}` keeping the typed path's case.
     pub fn join(&self, relative: &str) -> Url {
         let mut url = self.url.clone();
-        let path = format!("{}/{}", url.path().trim_end_matches('/'), relative.trim_start_matches('/'));
+        let path = format!(
+            "{}/{}",
+            url.path().trim_end_matches('/'),
+            relative.trim_start_matches('/')
+        );
         url.set_path(&path);
         url
     }
@@ -168,7 +176,10 @@ pub fn legacy_unescape(name: &str) -> Option<String> {
 
 /// `tfs.contoso.com8080` -> `tfs.contoso.com:8080`; no digits -> unchanged.
 fn split_glued_port(authority: &str) -> Option<String> {
-    let digits = authority.len() - authority.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let digits = authority.len()
+        - authority
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .len();
     if digits == 0 {
         return Some(authority.to_string());
     }
@@ -176,7 +187,10 @@ fn split_glued_port(authority: &str) -> Option<String> {
     let last_label = host.rsplit('.').next().unwrap_or(host);
     // A top-level domain is letters only, so `com8080` is host `com` port 8080;
     // `server8080` or `127.0.0.18080` could be read either way.
-    if host.contains('.') && !last_label.is_empty() && last_label.chars().all(|c| c.is_ascii_alphabetic()) {
+    if host.contains('.')
+        && !last_label.is_empty()
+        && last_label.chars().all(|c| c.is_ascii_alphabetic())
+    {
         Some(format!("{host}:{}", &authority[host.len()..]))
     } else {
         None
@@ -216,9 +230,18 @@ mod tests {
         ] {
             assert_eq!(key(input), expected, "{input}");
         }
-        assert_eq!(key("http://tfs:80/tfs/DefaultCollection"), "http://tfs/tfs/defaultcollection");
-        assert_eq!(key("http://tfs:8080/tfs/DefaultCollection/"), "http://tfs:8080/tfs/defaultcollection");
-        assert_eq!(key("https://marketplace.visualstudio.com/"), "https://marketplace.visualstudio.com");
+        assert_eq!(
+            key("http://tfs:80/tfs/DefaultCollection"),
+            "http://tfs/tfs/defaultcollection"
+        );
+        assert_eq!(
+            key("http://tfs:8080/tfs/DefaultCollection/"),
+            "http://tfs:8080/tfs/defaultcollection"
+        );
+        assert_eq!(
+            key("https://marketplace.visualstudio.com/"),
+            "https://marketplace.visualstudio.com"
+        );
     }
 
     #[test]
@@ -230,7 +253,10 @@ mod tests {
             "http://127.0.0.1:8080/tfs/DefaultCollection/_apis/connectionData"
         );
         let root = ServiceUrl::parse("https://example.com").unwrap();
-        assert_eq!(root.join("_apis/connectionData").as_str(), "https://example.com/_apis/connectionData");
+        assert_eq!(
+            root.join("_apis/connectionData").as_str(),
+            "https://example.com/_apis/connectionData"
+        );
     }
 
     #[test]
@@ -276,7 +302,10 @@ mod tests {
 
     #[test]
     fn legacy_escape_matches_tfx() {
-        assert_eq!(legacy_escape("https://dev.azure.com/org"), "https__dev.azure.com_org");
+        assert_eq!(
+            legacy_escape("https://dev.azure.com/org"),
+            "https__dev.azure.com_org"
+        );
         assert_eq!(
             legacy_escape("http://127.0.0.1:18080/DefaultCollection"),
             "http__127.0.0.118080_DefaultCollection"
@@ -285,12 +314,18 @@ mod tests {
 
     #[test]
     fn legacy_names_are_read_back_only_when_unambiguous() {
-        assert_eq!(legacy_unescape("https__dev.azure.com_org").as_deref(), Some("https://dev.azure.com/org"));
+        assert_eq!(
+            legacy_unescape("https__dev.azure.com_org").as_deref(),
+            Some("https://dev.azure.com/org")
+        );
         assert_eq!(
             legacy_unescape("http__tfs.contoso.com8080_tfs_DefaultCollection").as_deref(),
             Some("http://tfs.contoso.com:8080/tfs/DefaultCollection")
         );
-        assert_eq!(legacy_unescape("http__127.0.0.118080_DefaultCollection"), None);
+        assert_eq!(
+            legacy_unescape("http__127.0.0.118080_DefaultCollection"),
+            None
+        );
         assert_eq!(legacy_unescape("http__server8080_tfs"), None);
         assert_eq!(legacy_unescape("cache"), None);
         assert_eq!(legacy_unescape("ftp__host_x"), None);

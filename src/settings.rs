@@ -96,7 +96,9 @@ impl Settings {
         let key = url.key().to_string();
         self.update(|doc| {
             let old = doc.connections.insert(key, connection.clone());
-            let changed = old.is_none_or(|o| o.url != connection.url || o.skip_cert_validation != connection.skip_cert_validation);
+            let changed = old.is_none_or(|o| {
+                o.url != connection.url || o.skip_cert_validation != connection.skip_cert_validation
+            });
             ((), changed)
         })
     }
@@ -167,7 +169,11 @@ mod tests {
         let b = url("https://b.example/org");
         settings.remember(&a, true).unwrap();
         settings.remember(&b, false).unwrap();
-        assert!(settings.skip_cert_validation(&url("https://A.example/org/")).unwrap());
+        assert!(
+            settings
+                .skip_cert_validation(&url("https://A.example/org/"))
+                .unwrap()
+        );
         assert!(!settings.skip_cert_validation(&b).unwrap());
         let raw = std::fs::read_to_string(settings.path()).unwrap();
         assert!(raw.contains("\"skipCertValidation\": true"), "{raw}");
@@ -182,8 +188,13 @@ mod tests {
         let a = url("https://dev.azure.com/Org");
         settings.remember(&a, false).unwrap();
         settings.set_default(&a).unwrap();
-        assert_eq!(settings.default_service_url().unwrap().as_deref(), Some("https://dev.azure.com/Org"));
-        settings.forget(&url("https://dev.azure.com/other")).unwrap();
+        assert_eq!(
+            settings.default_service_url().unwrap().as_deref(),
+            Some("https://dev.azure.com/Org")
+        );
+        settings
+            .forget(&url("https://dev.azure.com/other"))
+            .unwrap();
         assert!(settings.default_service_url().unwrap().is_some());
         settings.forget(&url("https://dev.azure.com/org/")).unwrap();
         assert_eq!(settings.default_service_url().unwrap(), None);

@@ -13,19 +13,30 @@ async function login(addon, serviceUrl, credential, { skipCertValidation = false
   return result;
 }
 
-/** A one-line warning when the login did not land in the OS keyring, else null. */
-function storageWarning(result, env = process.env) {
+/**
+ * The addon's one-line warning when the login landed in a fallback store (StorageInfo.warning:
+ * no OS keyring answered), else null. Printed on stderr so --json output stays parseable.
+ */
+function storageWarning(result) {
   const storage = result && result.storage;
-  if (!storage || storage.backend === 'keyring' || env.TFX_AUTH_STORE === storage.backend) return null;
-  const where = storage.location ? ` in ${storage.location}` : '';
-  const why = storage.reason ? ` (${storage.reason})` : '';
-  const reboot = storage.persistent === false ? '; it will not survive a reboot' : '';
-  return `tfx-auth: no OS keyring answered${why}; the login is stored${where}${reboot}.`;
+  return storage && typeof storage.warning === 'string' && storage.warning ? storage.warning : null;
+}
+
+/**
+ * The default service URL. When tfx-auth has none, logins stock tfx-cli left in plaintext are
+ * migrated first: the migration adopts tfx-cli's cached connection as the default.
+ */
+async function defaultServiceUrl(addon) {
+  const url = await addon.getDefaultServiceUrl();
+  if (url) return url;
+  const report = await addon.migrateLegacyLogins();
+  return report && report.migrated && report.migrated.length > 0 ? addon.getDefaultServiceUrl() : null;
 }
 
 /** Removes the login, its certificate flag and the default (the default login if no URL). */
 async function logout(addon, serviceUrl) {
-  return { serviceUrl: serviceUrl || null, removed: await addon.logout(serviceUrl || undefined) };
+  const url = serviceUrl || await defaultServiceUrl(addon);
+  return { serviceUrl: serviceUrl || null, removed: url ? await addon.logout(url) : false };
 }
 
 function logoutMessage({ serviceUrl, removed }) {
@@ -52,4 +63,4 @@ function proxyOption({ proxy, fiddler }) {
   return fiddler ? 'http://127.0.0.1:8888' : undefined;
 }
 
-module.exports = { login, logout, logoutMessage, storageWarning, proxyOption, displayUrl };
+module.exports = { login, logout, defaultServiceUrl, logoutMessage, storageWarning, proxyOption, displayUrl };

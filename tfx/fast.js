@@ -88,7 +88,7 @@ async function run(p, addon) {
         skipCertValidation: p.values.skipCertValidation === true,
         proxy: actions.proxyOption(p.values),
       });
-      const warning = actions.storageWarning(result, p.env);
+      const warning = actions.storageWarning(result);
       if (warning) out.warn(warning);
       // Login.friendlyOutput: trace.info(colors.green(...)); jsonOutput: 4-space JSON.
       if (p.outputType === 'json') out.json({ success: true });

@@ -72,22 +72,38 @@ function patch(mod, filename) {
   }
 }
 
+// Under `node -r tfx-auth/register`, a stock tfx bin is the main module: a login/logout the fast
+// path can answer is answered here and tfx-cli's entry is never compiled.
+function answeredFast(module, where) {
+  if (!state.fastPath || module.id !== '.' || where.rel !== 'tfx-cli.js') return false;
+  const fast = require('./fast');
+  const plan = fast.plan(process.argv.slice(2), { buildDir: where.buildDir });
+  if (!plan) return false;
+  fast.run(plan, state.ctx.addon);
+  return true;
+}
+
 /**
  * Installs the hook once per process (later calls may only supply the addon).
  * @param {object} [o]
  * @param {object|function} [o.addon]  the addon, or a function returning it; by default
  *   `require('..')`, loaded on first use so commands that need no credential never load it.
+ * @param {boolean} [o.fastPath]  answer `tfx login` / `tfx logout` without loading tfx-cli when
+ *   a stock tfx bin is the main module (register.js).
  */
-function install({ addon } = {}) {
+function install({ addon, fastPath = false } = {}) {
   if (state) {
     if (addon) state.ctx.addon = lazyAddon(addon);
     return;
   }
-  state = { ctx: { addon: lazyAddon(addon) }, patched: new WeakSet() };
+  state = { ctx: { addon: lazyAddon(addon) }, patched: new WeakSet(), fastPath };
   const loadJs = Module._extensions['.js'];
   Module._extensions['.js'] = function tfxAuthLoadJs(module, filename) {
     const where = split(filename);
-    if (where && ENTRIES.has(where.rel)) checkTree(where.buildDir);
+    if (where && ENTRIES.has(where.rel)) {
+      checkTree(where.buildDir);
+      if (answeredFast(module, where)) return undefined;
+    }
     const result = loadJs.call(this, module, filename);
     if (where) patch(module, filename);
     return result;

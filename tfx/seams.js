@@ -65,7 +65,7 @@ async function flagValues(args) {
 
 // lib/credstore.js: the store object keeps tfx's interface; every call goes to the addon.
 function patchCredstore(exports, ctx) {
-  expectFunctions(exports, ['getCredentialStore'], 'lib/credstore.js exports');
+  expectFunctions(exports, ['getCredentialStore'], 'exports');
   const store = {
     async credentialExists(service) {
       return (await ctx.addon().getCredential(service)) !== null;
@@ -147,7 +147,7 @@ function patchTfcommand(exports, ctx, filename) {
     // Stock does this in initialize() from ~/.tfx/cache/.connection for every command; here it
     // happens only for server commands, so `tfx version` never loads the addon.
     if (!(await args.serviceUrl.val(true)) && !process.env.TFX_BYPASS_CACHE) {
-      const url = await ctx.addon().getDefaultServiceUrl();
+      const url = await actions.defaultServiceUrl(ctx.addon());
       if (url) args.serviceUrl.setValue(url);
     }
     const serviceUrl = await args.serviceUrl.val();
@@ -164,7 +164,7 @@ function patchTfcommand(exports, ctx, filename) {
 
 // exec/login.js: one round trip through the addon instead of two requests plus plaintext files.
 function patchLogin(exports, ctx) {
-  expectFunctions(exports, ['getCommand'], 'exec/login.js exports');
+  expectFunctions(exports, ['getCommand'], 'exports');
   const proto = exports.Login && exports.Login.prototype;
   expectFunctions(proto, ['exec', 'friendlyOutput'], 'Login.prototype');
   // Stock initialize() builds a WebApi (and reads the store) before exec; login needs neither.
@@ -189,9 +189,9 @@ function patchLogin(exports, ctx) {
 // exec/logout.js (its class is also called Reset): remove the login, its cert flag and the
 // default, and report what happened. Stock printed before deleting and deleted in dispose().
 function patchLogout(exports, ctx, filename) {
-  expectFunctions(exports, ['getCommand'], 'exec/logout.js exports');
+  expectFunctions(exports, ['getCommand'], 'exports');
   const proto = exports.Reset && exports.Reset.prototype;
-  expectFunctions(proto, ['exec', 'dispose', 'friendlyOutput'], 'logout Reset.prototype');
+  expectFunctions(proto, ['exec', 'dispose', 'friendlyOutput'], 'Reset.prototype');
   const trace = Module.createRequire(filename)('../lib/trace');
   expectFunctions(trace, ['success'], 'lib/trace.js exports');
   proto.exec = async function exec() {

@@ -51,7 +51,11 @@ impl FileStore {
 
 impl SecretStore for FileStore {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
-        Ok(self.read()?.credentials.get(key).map(|s| Zeroizing::new(s.clone())))
+        Ok(self
+            .read()?
+            .credentials
+            .get(key)
+            .map(|s| Zeroizing::new(s.clone())))
     }
 
     fn set(&self, key: &str, secret: &str) -> Result<()> {

@@ -52,7 +52,8 @@ impl KeyringStore {
                     reason: format!("cannot connect to the Secret Service ({e})"),
                     source: Some(Box::new(e)),
                 })?;
-            let probe = SecretService::connect(EncryptionType::Plain).map_err(|e| unavailable("cannot open a Secret Service session", e))?;
+            let probe = SecretService::connect(EncryptionType::Plain)
+                .map_err(|e| unavailable("cannot open a Secret Service session", e))?;
             Ok(Inner {
                 store,
                 probe: Mutex::new(probe),
@@ -66,7 +67,10 @@ impl KeyringStore {
 
     /// Runs `op` on a worker thread; gives up after the timeout with
     /// `KEYRING_UNAVAILABLE` (the worker is left to finish on its own).
-    fn call<T: Send + 'static>(&self, op: impl FnOnce(&Inner) -> Result<T> + Send + 'static) -> Result<T> {
+    fn call<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let inner = Arc::clone(&self.inner);
         with_timeout(self.timeout, move || {
             inner.ensure_unlocked()?;
@@ -84,18 +88,29 @@ fn timeout_from_env() -> Duration {
         .unwrap_or(DEFAULT_TIMEOUT)
 }
 
-fn with_timeout<T: Send + 'static>(timeout: Duration, op: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+fn with_timeout<T: Send + 'static>(
+    timeout: Duration,
+    op: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     let (tx, rx) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("tfx-auth-keyring".into())
         .spawn(move || {
             let _ = tx.send(op());
         })
-        .map_err(|e| Error::store("cannot start a keyring worker thread", Some(Box::new(e) as Cause)))?;
+        .map_err(|e| {
+            Error::store(
+                "cannot start a keyring worker thread",
+                Some(Box::new(e) as Cause),
+            )
+        })?;
     match rx.recv_timeout(timeout) {
         Ok(result) => result,
         Err(_) => Err(Error::KeyringUnavailable {
-            reason: format!("the Secret Service did not answer within {} ms", timeout.as_millis()),
+            reason: format!(
+                "the Secret Service did not answer within {} ms",
+                timeout.as_millis()
+            ),
             source: None,
         }),
     }
@@ -111,7 +126,10 @@ impl Inner {
             },
             other => unavailable("cannot read the default collection", other),
         })?;
-        if collection.is_locked().map_err(|e| unavailable("cannot read the collection's lock state", e))? {
+        if collection
+            .is_locked()
+            .map_err(|e| unavailable("cannot read the collection's lock state", e))?
+        {
             return Err(Error::KeyringLocked { source: None });
         }
         Ok(())
@@ -120,7 +138,9 @@ impl Inner {
     fn entry(&self, key: &str) -> Result<keyring_core::Entry> {
         let label = format!("tfx-auth: {key}");
         let modifiers = HashMap::from([("label", label.as_str())]);
-        self.store.build(SERVICE, key, Some(&modifiers)).map_err(from_keyring)
+        self.store
+            .build(SERVICE, key, Some(&modifiers))
+            .map_err(from_keyring)
     }
 }
 
@@ -175,7 +195,9 @@ impl SecretStore for KeyringStore {
             let mut logins = Vec::with_capacity(found.len());
             for entry in found {
                 let attributes = entry.get_attributes().map_err(from_keyring)?;
-                let Some(key) = attributes.get("username") else { continue };
+                let Some(key) = attributes.get("username") else {
+                    continue;
+                };
                 match entry.get_password() {
                     Ok(secret) => logins.push((key.clone(), Zeroizing::new(secret))),
                     // Deleted between the search and the read.
@@ -198,14 +220,19 @@ fn unavailable(what: &str, err: secret_service::Error) -> Error {
 fn from_keyring(err: keyring_core::Error) -> Error {
     use keyring_core::Error as K;
     match err {
-        K::NoStorageAccess(cause) => Error::KeyringLocked { source: Some(cause) },
+        K::NoStorageAccess(cause) => Error::KeyringLocked {
+            source: Some(cause),
+        },
         K::PlatformFailure(cause) => Error::KeyringUnavailable {
             reason: format!("the Secret Service call failed ({cause})"),
             source: Some(cause),
         },
         K::BadEncoding(mut bytes) => {
             zeroize::Zeroize::zeroize(&mut bytes);
-            Error::store("a keyring item for tfx-auth is not UTF-8 text; remove it with secret-tool clear", None)
+            Error::store(
+                "a keyring item for tfx-auth is not UTF-8 text; remove it with secret-tool clear",
+                None,
+            )
         }
         K::Ambiguous(_) => Error::store(
             "several keyring items match this login; remove the duplicates with `secret-tool clear service tfx-auth username <url>`",
@@ -223,7 +250,9 @@ mod tests {
     #[test]
     fn keyring_store_follows_the_contract() {
         if std::env::var_os("TFX_TEST_KEYRING_PASSWORD").is_none() {
-            eprintln!("no test keyring (run through scripts/with-keyring.sh); covered by `npm test`");
+            eprintln!(
+                "no test keyring (run through scripts/with-keyring.sh); covered by `npm test`"
+            );
             return;
         }
         let store = KeyringStore::open().expect("the test launcher started a Secret Service");

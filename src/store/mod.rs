@@ -109,9 +109,14 @@ pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
         StoreChoice::Keyring => match open_keyring("pinned by TFX_AUTH_STORE=keyring") {
             Ok(selected) => selected,
             Err(err) => {
-                let reason = format!("pinned by TFX_AUTH_STORE=keyring, but {}", short_reason(&err));
+                let reason = format!(
+                    "pinned by TFX_AUTH_STORE=keyring, but {}",
+                    short_reason(&err)
+                );
                 Selected {
-                    store: Arc::new(Unavailable { reason: reason.clone() }),
+                    store: Arc::new(Unavailable {
+                        reason: reason.clone(),
+                    }),
                     info: StorageInfo {
                         backend: Backend::Keyring,
                         persistent: false,
@@ -150,7 +155,8 @@ fn open_keyring(reason: &str) -> Result<Selected> {
     let info = StorageInfo {
         backend: Backend::Keyring,
         persistent: true,
-        location: "Secret Service (D-Bus org.freedesktop.secrets), attribute service=tfx-auth".into(),
+        location: "Secret Service (D-Bus org.freedesktop.secrets), attribute service=tfx-auth"
+            .into(),
         reason: reason.into(),
         warning: None,
     };
@@ -223,7 +229,10 @@ pub(crate) mod contract {
         assert!(store.delete(&a).unwrap());
         assert!(!store.delete(&a).unwrap());
         assert!(store.get(&a).unwrap().is_none());
-        assert_eq!(store.get(&b).unwrap().unwrap().as_str(), "basic:fabfiber\\peter:pä:ss");
+        assert_eq!(
+            store.get(&b).unwrap().unwrap().as_str(),
+            "basic:fabfiber\\peter:pä:ss"
+        );
         assert!(store.delete(&b).unwrap());
     }
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): installs what is missing, builds the addon
+# when stale, then runs `cargo test` and the node:test suites inside a private
+# D-Bus session with a fresh, unlocked gnome-keyring.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System tools the tests use for real: Secret Service, secret-tool, a proxy, TLS, a terminal.
+declare -A PACKAGE_OF=(
+  [gnome-keyring-daemon]=gnome-keyring [dbus-run-session]=dbus [dbus-send]=dbus
+  [secret-tool]=libsecret-tools [tinyproxy]=tinyproxy [openssl]=openssl [tmux]=tmux
+)
+missing=()
+for tool in "${!PACKAGE_OF[@]}"; do
+  command -v "$tool" >/dev/null || missing+=("${PACKAGE_OF[$tool]}")
+done
+if ((${#missing[@]})); then
+  packages="$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
+  if [[ "$(id -u)" == 0 ]]; then
+    echo "test: installing $packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  else
+    echo "test: missing system packages; run: sudo apt-get install -y --no-install-recommends $packages" >&2
+    exit 1
+  fi
+fi
+
+[[ -d node_modules/@napi-rs/cli ]] || npm install --no-audit --no-fund
+
+bash scripts/build-if-stale.sh
+
+export TFX_AUTH_TEST=1
+scripts/with-keyring.sh bash -c '
+  set -euo pipefail
+  cargo test --no-default-features
+  node --test --test-reporter=tap __test__/*.test.mjs
+'
