@@ -24,6 +24,40 @@ export interface TfxAuthError extends Error { code: TfxAuthErrorCode; status?: n
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export interface AuthenticatedUser {
+  id: string
+  displayName?: string
+  /** The account or unique name (`peter@fabfiber.com`, `FABFIBER\\peter`). */
+  uniqueName?: string
+}
+
+/** What the server said about the connection. */
+export interface ConnectionInfo {
+  /** The URL as typed (no trailing slash). */
+  serviceUrl: string
+  normalizedUrl: string
+  authenticatedUser: AuthenticatedUser
+  instanceId?: string
+  deploymentId?: string
+  deploymentType: 'hosted' | 'onPremises' | 'unknown'
+  /** Warnings also printed on stderr (for example credentials over plain http). */
+  warnings: Array<string>
+}
+
+/** How to reach the server for one call. */
+export interface ConnectOptions {
+  /** `http://[user:password@]host:port`; overrides HTTPS_PROXY / HTTP_PROXY. */
+  proxy?: string
+  /** Extra trusted certificate authorities: PEM text or paths to PEM files. */
+  caCertificates?: Array<string>
+  /** Skip certificate checks for this call (and, with `login`, for this URL only). */
+  skipCertValidation?: boolean
+  /** Total time allowed for the request (default 30000). */
+  timeoutMs?: number
+  /** Aborts the request; the promise then rejects with code `ABORTED`. */
+  signal?: AbortSignal
+}
+
 /**
  * A credential as JavaScript sees it: `{ type: 'pat', token }` or
  * `{ type: 'basic', username, password }`.
@@ -52,6 +86,18 @@ export declare function getSkipCertValidation(serviceUrl: string): Promise<boole
 
 /** Every stored login, never with its secret. */
 export declare function listLogins(): Promise<LoginSummary[]>
+
+/**
+ * Validates the credential, and only if the server accepted it stores it,
+ * makes the URL the default and keeps `skipCertValidation` for this URL alone.
+ * On failure nothing is written and an earlier login is untouched.
+ */
+export declare function login(serviceUrl: string, credential: Credential, options?: ConnectOptions): Promise<LoginResult>
+
+export interface LoginResult {
+  connection: ConnectionInfo
+  storage: StorageInfo
+}
 
 /** A stored login, without its secret. */
 export interface LoginSummary {
@@ -128,3 +174,10 @@ export interface StorageInfo {
 
 /** Stores a credential for a service URL without validating it (see `login`). */
 export declare function storeCredential(serviceUrl: string, credential: Credential): Promise<void>
+
+/**
+ * Checks a credential against the server with one request
+ * (`GET {serviceUrl}/_apis/connectionData`). Stores nothing.
+ * Rejects with a coded error telling the failure apart.
+ */
+export declare function validateConnection(serviceUrl: string, credential: Credential, options?: ConnectOptions): Promise<ConnectionInfo>

@@ -1,7 +1,8 @@
 //! The napi layer: converts between JavaScript and the core, and runs core
 //! work off the JavaScript thread. No decisions live here.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::{Env, JsError, Task};
@@ -9,9 +10,11 @@ use napi_derive::napi;
 
 use crate::credential::{AuthType, Credential as CoreCredential};
 use crate::error::{Error as CoreError, Result as CoreResult};
+use crate::http::{Cancel, ConnectOptions as CoreOptions, HttpClients};
 use crate::logins::{Logins, MigrationReport as CoreReport, Paths};
 use crate::service_url::ServiceUrl;
 use crate::store::StoreChoice;
+use crate::validate::ConnectionInfo as CoreConnection;
 
 // ---- the process-wide login store, chosen once -------------------------------
 
@@ -219,14 +222,9 @@ pub fn normalize_service_url(env: Env, service_url: String) -> napi::Result<Stri
 /// it survives a reboot, where it is and why it was chosen.
 #[napi]
 pub fn storage_info(env: Env) -> napi::Result<StorageInfo> {
-    let info = logins().map_err(|e| throw(&env, e))?.storage_info().clone();
-    Ok(StorageInfo {
-        backend: info.backend.as_str().into(),
-        persistent: info.persistent,
-        location: info.location,
-        reason: info.reason,
-        warning: info.warning,
-    })
+    Ok(storage_to_js(
+        logins().map_err(|e| throw(&env, e))?.storage_info(),
+    ))
 }
 
 /// The stored credential for a service URL, or `null`. A login tfx-cli left in
@@ -333,3 +331,184 @@ pub fn logout(service_url: Option<String>) -> AsyncTask<Job<bool>> {
 pub fn logout_all() -> AsyncTask<Job<u32>> {
     Job::new(|| Ok(logins()?.logout_all()? as u32))
 }
+
+// ---- validation and login ---------------------------------------------------
+
+/// HTTP clients shared by every call, so connections are kept alive.
+fn http_clients() -> &'static HttpClients {
+    static CLIENTS: OnceLock<HttpClients> = OnceLock::new();
+    CLIENTS.get_or_init(HttpClients::default)
+}
+
+/// How to reach the server for one call.
+#[napi(object, object_to_js = false)]
+pub struct ConnectOptions {
+    /// `http://[user:password@]host:port`; overrides HTTPS_PROXY / HTTP_PROXY.
+    pub proxy: Option<String>,
+    /// Extra trusted certificate authorities: PEM text or paths to PEM files.
+    pub ca_certificates: Option<Vec<String>>,
+    /// Skip certificate checks for this call (and, with `login`, for this URL only).
+    pub skip_cert_validation: Option<bool>,
+    /// Total time allowed for the request (default 30000).
+    pub timeout_ms: Option<u32>,
+    /// Aborts the request; the promise then rejects with code `ABORTED`.
+    pub signal: Option<AbortSignal>,
+}
+
+/// Converts the options and wires the AbortSignal to a cancellation flag.
+fn options_from_js(options: Option<ConnectOptions>) -> (CoreOptions, Arc<Cancel>) {
+    let cancel = Arc::new(Cancel::default());
+    let Some(options) = options else {
+        return (CoreOptions::default(), cancel);
+    };
+    if let Some(signal) = &options.signal {
+        let flag = Arc::clone(&cancel);
+        signal.on_abort(move || flag.cancel());
+    }
+    let core = CoreOptions {
+        proxy: options.proxy,
+        ca_certificates: options.ca_certificates.unwrap_or_default(),
+        skip_cert_validation: options.skip_cert_validation.unwrap_or(false),
+        timeout: options
+            .timeout_ms
+            .map(|ms| Duration::from_millis(ms.into())),
+    };
+    (core, cancel)
+}
+
+#[napi(object)]
+pub struct AuthenticatedUser {
+    pub id: String,
+    pub display_name: Option<String>,
+    /// The account or unique name (`peter@fabfiber.com`, `FABFIBER\\peter`).
+    pub unique_name: Option<String>,
+}
+
+/// What the server said about the connection.
+#[napi(object)]
+pub struct ConnectionInfo {
+    /// The URL as typed (no trailing slash).
+    pub service_url: String,
+    pub normalized_url: String,
+    pub authenticated_user: AuthenticatedUser,
+    pub instance_id: Option<String>,
+    pub deployment_id: Option<String>,
+    #[napi(ts_type = "'hosted' | 'onPremises' | 'unknown'")]
+    pub deployment_type: String,
+    /// Warnings also printed on stderr (for example credentials over plain http).
+    pub warnings: Vec<String>,
+}
+
+impl From<CoreConnection> for ConnectionInfo {
+    fn from(c: CoreConnection) -> Self {
+        ConnectionInfo {
+            service_url: c.service_url,
+            normalized_url: c.normalized_url,
+            authenticated_user: AuthenticatedUser {
+                id: c.user.id,
+                display_name: c.user.display_name,
+                unique_name: c.user.unique_name,
+            },
+            instance_id: c.instance_id,
+            deployment_id: c.deployment_id,
+            deployment_type: c.deployment_type.as_str().into(),
+            warnings: c.warnings,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct LoginResult {
+    pub connection: ConnectionInfo,
+    pub storage: StorageInfo,
+}
+
+fn storage_to_js(info: &crate::store::StorageInfo) -> StorageInfo {
+    StorageInfo {
+        backend: info.backend.as_str().into(),
+        persistent: info.persistent,
+        location: info.location.clone(),
+        reason: info.reason.clone(),
+        warning: info.warning.clone(),
+    }
+}
+
+fn print_warnings(connection: &CoreConnection) {
+    for warning in &connection.warnings {
+        eprintln!("{warning}");
+    }
+}
+
+/// Checks a credential against the server with one request
+/// (`GET {serviceUrl}/_apis/connectionData`). Stores nothing.
+/// Rejects with a coded error telling the failure apart.
+#[napi(
+    ts_args_type = "serviceUrl: string, credential: Credential, options?: ConnectOptions",
+    ts_return_type = "Promise<ConnectionInfo>"
+)]
+pub fn validate_connection<'env>(
+    env: &'env Env,
+    service_url: String,
+    credential: CredentialData,
+    options: Option<ConnectOptions>,
+) -> napi::Result<PromiseRaw<'env, ConnectionInfo>> {
+    let (options, cancel) = options_from_js(options);
+    env.spawn_future_with_callback(
+        async move {
+            let url = ServiceUrl::parse(&service_url)?;
+            let credential = credential_from_js(credential)?;
+            crate::validate::validate(http_clients(), &url, &credential, &options, &cancel).await
+        }
+        .map_ok_wrapped(),
+        |env, outcome: CoreResult<CoreConnection>| {
+            let connection = outcome.map_err(|e| js_error(env, &e))?;
+            print_warnings(&connection);
+            Ok(ConnectionInfo::from(connection))
+        },
+    )
+}
+
+/// Validates the credential, and only if the server accepted it stores it,
+/// makes the URL the default and keeps `skipCertValidation` for this URL alone.
+/// On failure nothing is written and an earlier login is untouched.
+#[napi(
+    ts_args_type = "serviceUrl: string, credential: Credential, options?: ConnectOptions",
+    ts_return_type = "Promise<LoginResult>"
+)]
+pub fn login<'env>(
+    env: &'env Env,
+    service_url: String,
+    credential: CredentialData,
+    options: Option<ConnectOptions>,
+) -> napi::Result<PromiseRaw<'env, LoginResult>> {
+    let (options, cancel) = options_from_js(options);
+    env.spawn_future_with_callback(
+        async move {
+            let url = ServiceUrl::parse(&service_url)?;
+            let credential = credential_from_js(credential)?;
+            let logins = logins()?;
+            crate::login::login(logins, http_clients(), &url, &credential, &options, &cancel).await
+        }
+        .map_ok_wrapped(),
+        |env, outcome: CoreResult<crate::login::LoginOutcome>| {
+            let outcome = outcome.map_err(|e| js_error(env, &e))?;
+            print_warnings(&outcome.connection);
+            Ok(LoginResult {
+                storage: storage_to_js(&outcome.storage),
+                connection: outcome.connection.into(),
+            })
+        },
+    )
+}
+
+/// Wraps a core future so napi sees success and the callback sees the core result.
+trait MapOkWrapped: std::future::Future + Sized {
+    fn map_ok_wrapped(self) -> impl std::future::Future<Output = napi::Result<Self::Output>> + Send
+    where
+        Self: Send,
+    {
+        async move { Ok(self.await) }
+    }
+}
+
+impl<F: std::future::Future> MapOkWrapped for F {}

@@ -60,8 +60,11 @@ pub enum Error {
     )]
     Proxy { url: String, reason: String },
 
-    #[error("{url} did not answer within {seconds} s. Check the network, proxy or timeout.")]
-    Timeout { url: String, seconds: u64 },
+    #[error(
+        "{url} did not answer within {} ms. Check the network and proxy, or raise the timeout.",
+        millis
+    )]
+    Timeout { url: String, millis: u128 },
 
     #[error("could not reach {url}: {reason}. Check the URL and the network.")]
     Network { url: String, reason: String },

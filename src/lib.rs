@@ -6,11 +6,14 @@
 pub mod credential;
 pub mod error;
 pub mod fsutil;
+pub mod http;
 pub mod legacy;
+pub mod login;
 pub mod logins;
 pub mod service_url;
 pub mod settings;
 pub mod store;
+pub mod validate;
 
 #[cfg(feature = "node")]
 mod bindings;

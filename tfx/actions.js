@@ -2,24 +2,16 @@
 // What `tfx login` and `tfx logout` do with the addon, shared by the hooked tfx-cli commands
 // (seams.js) and the fast path that answers them without loading tfx-cli (fast.js).
 
-/** Validates and stores in one round trip, and records the certificate choice for this URL. */
-async function login(addon, serviceUrl, credential, { skipCertValidation = false, proxy } = {}) {
-  const options = { skipCertValidation };
-  if (proxy) options.proxy = proxy;
-  const result = await addon.login(serviceUrl, credential, options);
-  // A login without --skip-cert-validation turns checking back on for this URL (stock tfx kept
-  // one global string that stayed truthy for good).
-  await addon.setSkipCertValidation(serviceUrl, skipCertValidation === true);
-  return result;
-}
-
 /**
- * The addon's one-line warning when the login landed in a fallback store (StorageInfo.warning:
- * no OS keyring answered), else null. Printed on stderr so --json output stays parseable.
+ * Validates and stores in one round trip. The addon keeps the certificate choice for this URL
+ * alone, so a login without --skip-cert-validation turns checking back on (stock tfx kept one
+ * global string that stayed truthy for good), and prints its own warning when no OS keyring
+ * answered.
  */
-function storageWarning(result) {
-  const storage = result && result.storage;
-  return storage && typeof storage.warning === 'string' && storage.warning ? storage.warning : null;
+async function login(addon, serviceUrl, credential, { skipCertValidation = false, proxy } = {}) {
+  const options = { skipCertValidation: skipCertValidation === true };
+  if (proxy) options.proxy = proxy;
+  return addon.login(serviceUrl, credential, options);
 }
 
 /**
@@ -63,4 +55,4 @@ function proxyOption({ proxy, fiddler }) {
   return fiddler ? 'http://127.0.0.1:8888' : undefined;
 }
 
-module.exports = { login, logout, defaultServiceUrl, logoutMessage, storageWarning, proxyOption, displayUrl };
+module.exports = { login, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl };

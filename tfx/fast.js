@@ -84,12 +84,10 @@ async function run(p, addon) {
   out.banner(p.version);
   try {
     if (p.command === 'login') {
-      const result = await actions.login(getAddon(), p.values.serviceUrl, p.credential, {
+      await actions.login(getAddon(), p.values.serviceUrl, p.credential, {
         skipCertValidation: p.values.skipCertValidation === true,
         proxy: actions.proxyOption(p.values),
       });
-      const warning = actions.storageWarning(result);
-      if (warning) out.warn(warning);
       // Login.friendlyOutput: trace.info(colors.green(...)); jsonOutput: 4-space JSON.
       if (p.outputType === 'json') out.json({ success: true });
       else out.info('Logged in successfully', 'green');

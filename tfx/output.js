@@ -120,11 +120,6 @@ class TfxOutput {
   error(err) {
     this.write('error: ', formatError(err), ['bgRed'], 'stderr');
   }
-
-  warn(msg) {
-    // trace.warn goes to stdout in tfx; ours goes to stderr so --json output stays parseable.
-    this.write('warning: ', msg, [], 'stderr');
-  }
 }
 
 // lib/errorhandler.js formatError, same order of cases.

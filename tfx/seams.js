@@ -36,8 +36,9 @@ const LOGOUT = Symbol('tfx-auth logout result');
 // One addon read per command and URL: extension commands ask twice (getWebApi, getGalleryApi).
 function storedCredential(command, addon, serviceUrl) {
   const memo = command[STORED] || (command[STORED] = new Map());
-  if (!memo.has(serviceUrl)) memo.set(serviceUrl, addon().getCredential(serviceUrl));
-  return memo.get(serviceUrl);
+  const key = String(serviceUrl).replace(/\/+$/, '');
+  if (!memo.has(key)) memo.set(key, addon().getCredential(serviceUrl));
+  return memo.get(key);
 }
 
 // tfcommand.js getCredentials' prompt branch: tfx's own Argument prompts (hidden for the token
@@ -179,9 +180,7 @@ function patchLogin(exports, ctx) {
     // A login asks for a new credential: never the stored one (as stock).
     const cred = explicitCredential(flags) || await promptCredential(args, flags.authType);
     const proxy = actions.proxyOption({ proxy: await args.proxy.val(true), fiddler: await args.fiddler.val(true) });
-    const result = await actions.login(ctx.addon(), serviceUrl, cred, { skipCertValidation, proxy });
-    const warning = actions.storageWarning(result);
-    if (warning) process.stderr.write(`warning: ${warning}\n`);
+    await actions.login(ctx.addon(), serviceUrl, cred, { skipCertValidation, proxy });
     return { success: true }; // stock friendlyOutput / jsonOutput print it
   };
 }

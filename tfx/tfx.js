@@ -7,7 +7,13 @@
 const path = require('node:path');
 
 function tfxCliBuildDir() {
-  return path.join(path.dirname(require.resolve('tfx-cli/package.json')), '_build');
+  try {
+    return path.join(path.dirname(require.resolve('tfx-cli/package.json')), '_build');
+  } catch {
+    process.stderr.write('error: tfx-cli, which tfx-auth depends on, is not installed next to it. ' +
+      'Reinstall tfx-auth (npm install -g tfx-auth).\n');
+    process.exit(255);
+  }
 }
 
 /**

@@ -1,0 +1,468 @@
+//! The one HTTP layer: reqwest on rustls (ring). TLS roots are the system
+//! roots, `NODE_EXTRA_CA_CERTS` and per-call CAs; skipping certificate checks
+//! is explicit and per call; proxies come from the call or the environment;
+//! connect and total timeouts; at most 5 redirects (reqwest drops
+//! `Authorization` on cross-host hops); keep-alive clients reused per configuration.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::service_url::ServiceUrl;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const MAX_REDIRECTS: usize = 5;
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Per-call connection settings (the JavaScript `ConnectOptions`).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `http://[user:pass@]host:port`; overrides the environment.
+    pub proxy: Option<String>,
+    /// PEM text (or paths to PEM files) of extra trusted CAs.
+    pub ca_certificates: Vec<String>,
+    /// Skip certificate checks for this call only.
+    pub skip_cert_validation: bool,
+    pub timeout: Option<Duration>,
+}
+
+impl ConnectOptions {
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+}
+
+/// A cancellation flag an AbortSignal can set from another thread.
+#[derive(Default)]
+pub struct Cancel {
+    cancelled: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once `cancel` has been called.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A client ready for one URL, and the proxy it goes through (if any).
+pub struct Transport {
+    pub client: reqwest::Client,
+    /// The proxy as `scheme://host:port` (never its credentials).
+    pub proxy: Option<String>,
+}
+
+/// Clients reused per configuration so connections are kept alive.
+#[derive(Default)]
+pub struct HttpClients {
+    cache: Mutex<HashMap<ClientKey, reqwest::Client>>,
+}
+
+#[derive(Hash, PartialEq, Eq)]
+struct ClientKey {
+    proxy: Option<String>,
+    cas: Vec<String>,
+    skip_cert_validation: bool,
+    timeout: Duration,
+}
+
+impl HttpClients {
+    /// The client for requests to `url` under `options`.
+    ///
+    /// # Errors
+    /// `PROXY_ERROR` for an unusable proxy URL, `TLS_ERROR` for unusable CAs.
+    pub fn for_url(&self, url: &ServiceUrl, options: &ConnectOptions) -> Result<Transport> {
+        let proxy = effective_proxy(url, options.proxy.as_deref(), &|name| {
+            std::env::var(name).ok()
+        })?;
+        let key = ClientKey {
+            proxy: proxy.as_ref().map(|p| p.to_string()),
+            cas: options.ca_certificates.clone(),
+            skip_cert_validation: options.skip_cert_validation,
+            timeout: options.timeout(),
+        };
+        let shown_proxy = proxy.as_ref().map(display_proxy);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = cache.get(&key) {
+            return Ok(Transport {
+                client: client.clone(),
+                proxy: shown_proxy,
+            });
+        }
+        let client = build_client(url, proxy.as_ref(), options)?;
+        cache.insert(key, client.clone());
+        Ok(Transport {
+            client,
+            proxy: shown_proxy,
+        })
+    }
+}
+
+fn build_client(
+    url: &ServiceUrl,
+    proxy: Option<&Url>,
+    options: &ConnectOptions,
+) -> Result<reqwest::Client> {
+    // reqwest needs a process-wide provider even for plain http; ours is ring.
+    // An error only means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let timeout = options.timeout();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("tfx-auth/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .no_proxy();
+    if let Some(proxy) = proxy {
+        // reqwest turns the proxy URL's user:password into Proxy-Authorization.
+        let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|_| Error::Proxy {
+            url: url.to_string(),
+            reason: "the proxy URL cannot be used".into(),
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    if url.is_https() || !options.ca_certificates.is_empty() || options.skip_cert_validation {
+        builder = builder.tls_backend_preconfigured(tls_config(url, options)?);
+    }
+    builder.build().map_err(|e| Error::Network {
+        url: url.to_string(),
+        reason: format!("cannot set up the HTTP client ({e})"),
+    })
+}
+
+// ---- proxies ------------------------------------------------------------------
+
+/// The proxy for `url`: the call's own, else the environment's
+/// (`https_proxy`/`HTTPS_PROXY` for https, `http_proxy`/`HTTP_PROXY` for http,
+/// then `all_proxy`/`ALL_PROXY`), unless `no_proxy`/`NO_PROXY` exempts the host.
+pub fn effective_proxy(
+    url: &ServiceUrl,
+    explicit: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Url>> {
+    let from = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+    };
+    let candidate = match explicit.filter(|p| !p.trim().is_empty()) {
+        Some(p) => Some(p.to_string()),
+        None => {
+            let scheme_vars: &[&str] = if url.is_https() {
+                &["https_proxy", "HTTPS_PROXY"]
+            } else {
+                &["http_proxy", "HTTP_PROXY"]
+            };
+            from(scheme_vars).or_else(|| from(&["all_proxy", "ALL_PROXY"]))
+        }
+    };
+    let Some(raw) = candidate else {
+        return Ok(None);
+    };
+    if from(&["no_proxy", "NO_PROXY"]).is_some_and(|list| no_proxy_matches(&list, url)) {
+        return Ok(None);
+    }
+    let with_scheme = if raw.contains("://") {
+        raw.trim().to_string()
+    } else {
+        format!("http://{}", raw.trim())
+    };
+    let proxy = Url::parse(&with_scheme).map_err(|_| Error::Proxy {
+        url: url.to_string(),
+        reason: "the proxy setting is not a valid URL".into(),
+    })?;
+    if !matches!(proxy.scheme(), "http" | "https") || proxy.host_str().is_none() {
+        return Err(Error::Proxy {
+            url: url.to_string(),
+            reason: format!(
+                "unsupported proxy {}; use http://host:port",
+                display_proxy(&proxy)
+            ),
+        });
+    }
+    Ok(Some(proxy))
+}
+
+/// `scheme://host:port` of a proxy: never its credentials.
+pub fn display_proxy(proxy: &Url) -> String {
+    let port = proxy
+        .port_or_known_default()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    format!(
+        "{}://{}{port}",
+        proxy.scheme(),
+        proxy.host_str().unwrap_or_default()
+    )
+}
+
+/// curl-style `NO_PROXY`: `*`, host names (suffix match, leading dot optional),
+/// IP addresses and CIDR ranges, with an optional `:port`.
+fn no_proxy_matches(list: &str, url: &ServiceUrl) -> bool {
+    let host = url
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let host_ip: Option<IpAddr> = host.parse().ok();
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            if let Some(ip) = host_ip {
+                return match entry.split_once('/') {
+                    Some((net, bits)) => cidr_contains(net, bits, ip),
+                    None => {
+                        entry
+                            .trim_start_matches('[')
+                            .split(']')
+                            .next()
+                            .and_then(|e| e.parse::<IpAddr>().ok())
+                            == Some(ip)
+                    }
+                };
+            }
+            let name = entry
+                .split(':')
+                .next()
+                .unwrap_or(entry)
+                .trim_start_matches("*.")
+                .trim_start_matches('.')
+                .to_ascii_lowercase();
+            host == name || host.ends_with(&format!(".{name}"))
+        })
+}
+
+fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
+    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+// ---- TLS --------------------------------------------------------------------------
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The system's trusted roots, read once per process.
+fn system_roots() -> &'static Vec<CertificateDer<'static>> {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+fn tls_config(url: &ServiceUrl, options: &ConnectOptions) -> Result<rustls::ClientConfig> {
+    let tls_err = |reason: String| Error::Tls {
+        url: url.to_string(),
+        reason,
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_err(e.to_string()))?;
+    if options.skip_cert_validation {
+        return Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
+            .with_no_client_auth());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(system_roots().iter().cloned());
+    if let Ok(path) = std::env::var("NODE_EXTRA_CA_CERTS") {
+        // Like Node: an unreadable bundle is reported and otherwise ignored.
+        match std::fs::read(&path) {
+            Ok(pem) => {
+                roots.add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).flatten());
+            }
+            Err(e) => eprintln!("tfx-auth: warning: ignoring NODE_EXTRA_CA_CERTS ({path}: {e})"),
+        }
+    }
+    for (i, ca) in options.ca_certificates.iter().enumerate() {
+        let pem = if ca.contains("-----BEGIN") {
+            ca.as_bytes().to_vec()
+        } else {
+            std::fs::read(ca).map_err(|e| {
+                tls_err(format!(
+                    "caCertificates[{i}] is neither PEM text nor a readable file ({e})"
+                ))
+            })?
+        };
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).flatten().collect();
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(tls_err(format!(
+                "caCertificates[{i}] holds no usable certificate"
+            )));
+        }
+    }
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// Accepts any certificate (`skipCertValidation`), still checking signatures
+/// so the handshake itself stays sound.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> ServiceUrl {
+        ServiceUrl::parse(s).unwrap()
+    }
+
+    fn env_of(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn proxy_comes_from_the_call_then_the_scheme_variable() {
+        let env = env_of(&[("HTTPS_PROXY", "http://p1:3128"), ("http_proxy", "p2:8080")]);
+        let https = url("https://dev.azure.com/org");
+        let http = url("http://tfs:8080/tfs");
+        assert_eq!(
+            effective_proxy(&https, None, &env)
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "http://p1:3128/"
+        );
+        assert_eq!(
+            effective_proxy(&http, None, &env)
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "http://p2:8080/"
+        );
+        let explicit = effective_proxy(&https, Some("http://u:pw@p3:1"), &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(display_proxy(&explicit), "http://p3:1");
+    }
+
+    #[test]
+    fn no_proxy_exempts_hosts_ips_and_ranges() {
+        for (list, target, exempt) in [
+            ("*", "https://dev.azure.com/o", true),
+            ("azure.com", "https://dev.azure.com/o", true),
+            (".azure.com", "https://dev.azure.com/o", true),
+            ("example.com", "https://dev.azure.com/o", false),
+            ("127.0.0.1", "http://127.0.0.1:8080/c", true),
+            ("127.0.0.0/8", "http://127.0.0.9:8080/c", true),
+            ("10.0.0.0/8", "http://127.0.0.9:8080/c", false),
+            ("::1", "http://[::1]:8080/c", true),
+            ("localhost,tfs", "http://tfs:8080/c", true),
+        ] {
+            assert_eq!(
+                no_proxy_matches(list, &url(target)),
+                exempt,
+                "{list} {target}"
+            );
+        }
+    }
+
+    #[test]
+    fn proxy_errors_never_show_credentials() {
+        let err = effective_proxy(
+            &url("https://x.example"),
+            Some("socks5://u:hunter2@p:1080"),
+            &|_| None,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "PROXY_ERROR");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,42 @@
+//! Login and logout: validate first, store only on success.
+
+use crate::credential::Credential;
+use crate::error::Result;
+use crate::http::{Cancel, ConnectOptions, HttpClients};
+use crate::logins::Logins;
+use crate::service_url::ServiceUrl;
+use crate::store::StorageInfo;
+use crate::validate::{ConnectionInfo, validate};
+
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    pub connection: ConnectionInfo,
+    pub storage: StorageInfo,
+}
+
+/// Validates `credential` against `url`; only when the server accepted it,
+/// stores it, keeps the certificate choice for this URL alone and makes the
+/// URL the default. On any failure nothing is written and an earlier login
+/// for the URL is untouched.
+pub async fn login(
+    logins: &Logins,
+    clients: &HttpClients,
+    url: &ServiceUrl,
+    credential: &Credential,
+    options: &ConnectOptions,
+    cancel: &Cancel,
+) -> Result<LoginOutcome> {
+    let connection = validate(clients, url, credential, options, cancel).await?;
+    // Store calls are short and blocking (D-Bus or a locked file).
+    tokio::task::block_in_place(|| -> Result<()> {
+        logins.save(url, credential)?;
+        logins
+            .settings()
+            .remember(url, options.skip_cert_validation)?;
+        logins.settings().set_default(url)
+    })?;
+    Ok(LoginOutcome {
+        connection,
+        storage: logins.storage_info().clone(),
+    })
+}
