@@ -151,8 +151,22 @@ impl Logins {
         Ok(count)
     }
 
+    /// The default URL: ours, else tfx-cli's last login (`~/.tfx/cache/.connection`)
+    /// while its plaintext login is still waiting to be migrated.
     pub fn default_service_url(&self) -> Result<Option<String>> {
-        self.settings.default_service_url()
+        if let Some(url) = self.settings.default_service_url()? {
+            return Ok(Some(url));
+        }
+        let Some(cached) = self.legacy.cached_connection() else {
+            return Ok(None);
+        };
+        let pending = ServiceUrl::parse(&cached)
+            .ok()
+            .map(|url| self.legacy.find(&url))
+            .transpose()?
+            .flatten()
+            .is_some();
+        Ok(pending.then_some(cached))
     }
 
     /// Every stored login, without secrets, sorted by URL.
@@ -397,6 +411,18 @@ mod tests {
             f.logins.migrate_legacy().unwrap(),
             MigrationReport::default()
         );
+    }
+
+    #[test]
+    fn tfx_default_url_counts_until_its_login_is_migrated() {
+        let f = fixture();
+        fs::create_dir_all(f.paths.home.join(".tfx/cache")).unwrap();
+        fs::write(f.paths.home.join(".tfx/cache/.connection"), "https://dev.azure.com/Org").unwrap();
+        assert_eq!(f.logins.default_service_url().unwrap(), None);
+        write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
+        assert_eq!(f.logins.default_service_url().unwrap().as_deref(), Some("https://dev.azure.com/Org"));
+        f.logins.get(&url("https://dev.azure.com/Org")).unwrap();
+        assert_eq!(f.logins.default_service_url().unwrap().as_deref(), Some("https://dev.azure.com/Org"));
     }
 
     #[test]
