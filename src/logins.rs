@@ -417,12 +417,22 @@ mod tests {
     fn tfx_default_url_counts_until_its_login_is_migrated() {
         let f = fixture();
         fs::create_dir_all(f.paths.home.join(".tfx/cache")).unwrap();
-        fs::write(f.paths.home.join(".tfx/cache/.connection"), "https://dev.azure.com/Org").unwrap();
+        fs::write(
+            f.paths.home.join(".tfx/cache/.connection"),
+            "https://dev.azure.com/Org",
+        )
+        .unwrap();
         assert_eq!(f.logins.default_service_url().unwrap(), None);
         write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
-        assert_eq!(f.logins.default_service_url().unwrap().as_deref(), Some("https://dev.azure.com/Org"));
+        assert_eq!(
+            f.logins.default_service_url().unwrap().as_deref(),
+            Some("https://dev.azure.com/Org")
+        );
         f.logins.get(&url("https://dev.azure.com/Org")).unwrap();
-        assert_eq!(f.logins.default_service_url().unwrap().as_deref(), Some("https://dev.azure.com/Org"));
+        assert_eq!(
+            f.logins.default_service_url().unwrap().as_deref(),
+            Some("https://dev.azure.com/Org")
+        );
     }
 
     #[test]

@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+'use strict';
+// The `tfx-auth` command: what is stored and whether it still works (status), and the few things
+// a user or a script does with stored logins (logout, migrate, token). Node built-ins only.
+// Every command is a function of injected dependencies (the addon, the environment, the output
+// streams), so tests can run it in-process as well as through the bin.
+
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+
+const ENV_PAT = 'AZURE_DEVOPS_EXT_PAT';
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+const HELP = `tfx-auth: the logins tfx (tfx-cli with tfx-auth) keeps in the OS keyring
+
+Usage:
+  tfx-auth status [--json] [--timeout-ms N]
+      Every stored login (URL, auth type, Basic user name, default), the store in use and
+      whether it survives a reboot, which credential tfx commands use, and a live check of
+      each login (all at once, N ms each; default ${DEFAULT_TIMEOUT_MS}). Exit 1 if any check failed.
+  tfx-auth logout [url] [--all]
+      Remove the login for url (the default login when omitted), or every login with --all.
+  tfx-auth migrate [--json]
+      Move tfx-cli's plaintext logins (~/.tfx/*/.allusers) into the store and delete them.
+  tfx-auth token [url]
+      Print the stored secret for url (the default login when omitted): the personal access
+      token, or the Basic password. For scripts: TOKEN="$(tfx-auth token)".
+  tfx-auth --help
+
+Logging in is tfx's job: tfx login --service-url <url> [--token <pat> | --auth-type basic].
+Environment: ${ENV_PAT} (a PAT tfx commands use instead of the stored login),
+TFX_AUTH_STORE=keyring|file, TFX_AUTH_KEYRING_TIMEOUT_MS.
+`;
+
+class UsageError extends Error {}
+
+// A word safe to paste into a POSIX shell as is, or single-quoted.
+function shellQuote(word) {
+  const s = String(word);
+  return /^[A-Za-z0-9_/.:@%+=,~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function envToken(env) {
+  return (env[ENV_PAT] || '').trim();
+}
+
+function loginCommand(login) {
+  const basic = login.authType === 'basic' ? ' --auth-type basic' : '';
+  return `tfx login --service-url ${shellQuote(login.serviceUrl)}${basic}`;
+}
+
+// What went wrong, in words, and what fixes it; by the addon's stable error codes.
+function diagnose(code, login, timeoutMs) {
+  const url = shellQuote(login.serviceUrl);
+  const relogin = `run: ${loginCommand(login)}`;
+  const retry = `check the network and proxy (HTTPS_PROXY, NO_PROXY), then run: tfx-auth status; if the server is gone, run: tfx-auth logout ${url}`;
+  switch (code) {
+    case 'AUTH_REJECTED': return ['The stored credential was rejected', relogin];
+    case 'SIGN_IN_PAGE': return ['The server answered with a sign-in page instead of accepting the credential', relogin];
+    case 'ANONYMOUS_USER': return ['The server took the credential for an anonymous user', relogin];
+    case 'FORBIDDEN': return ['The credential lacks a permission', `create a token with the scopes you need, then ${relogin}`];
+    case 'NOT_LOGGED_IN': return ['No secret is stored for this login', relogin];
+    case 'INVALID_CREDENTIAL': return ['The stored credential is unusable', relogin];
+    case 'NOT_AZURE_DEVOPS':
+    case 'INVALID_URL':
+      return ['The URL does not answer like an Azure DevOps collection', `run: tfx-auth logout ${url}, then tfx login --service-url <the organisation or collection URL>`];
+    case 'TLS_ERROR':
+      return ['The server certificate is not trusted', `trust its CA with NODE_EXTRA_CA_CERTS=<ca.pem>, or run: tfx login --service-url ${url} --skip-cert-validation`];
+    case 'TIMEOUT': return [`No answer within ${timeoutMs} ms`, `check the network and proxy, or allow longer: tfx-auth status --timeout-ms ${Math.max(timeoutMs * 3, 30_000)}`];
+    case 'NETWORK_ERROR': return ['Cannot reach the server', retry];
+    case 'PROXY_ERROR': return ['The proxy failed', retry];
+    case 'SERVER_ERROR': return ['The server failed', 'try again later: tfx-auth status'];
+    case 'KEYRING_LOCKED': return ['The keyring is locked', 'unlock it, then run: tfx-auth status'];
+    case 'KEYRING_UNAVAILABLE':
+    case 'STORE_ERROR':
+      return ['The stored credential cannot be read', 'see the message above, then run: tfx-auth status'];
+    default: return ['The check failed', relogin];
+  }
+}
+
+function describeUser(user) {
+  if (!user) return 'unknown user';
+  const { displayName, uniqueName } = user;
+  if (displayName && uniqueName && displayName !== uniqueName) return `${displayName} (${uniqueName})`;
+  return displayName || uniqueName || user.id || 'unknown user';
+}
+
+function describeAuth(login) {
+  return login.authType === 'basic' ? `basic (user ${login.username ?? 'unknown'})` : 'personal access token';
+}
+
+const BACKEND_LABEL = { keyring: 'OS keyring', file: 'file', memory: 'memory (this process only)' };
+
+function describeStore(storage) {
+  return `${BACKEND_LABEL[storage.backend] || storage.backend}: ${storage.location}`;
+}
+
+// A login's credential and its live check; never rejects.
+async function checkLogin(addon, login, timeoutMs) {
+  const result = {
+    serviceUrl: login.serviceUrl,
+    normalizedUrl: login.normalizedUrl,
+    authType: login.authType,
+    username: login.username ?? null,
+    isDefault: login.isDefault,
+    skipCertValidation: false,
+    valid: false,
+  };
+  try {
+    result.skipCertValidation = (await addon.getSkipCertValidation(login.serviceUrl)) === true;
+    const credential = await addon.getCredential(login.serviceUrl);
+    if (!credential) {
+      throw Object.assign(new Error(`No secret is stored for ${login.serviceUrl}.`), { code: 'NOT_LOGGED_IN' });
+    }
+    const info = await addon.validateConnection(login.serviceUrl, credential, {
+      timeoutMs,
+      skipCertValidation: result.skipCertValidation,
+    });
+    result.valid = true;
+    result.user = info.authenticatedUser;
+  } catch (err) {
+    const code = err && err.code ? String(err.code) : 'ERROR';
+    const [summary, fix] = diagnose(code, login, timeoutMs);
+    result.error = { code, message: String(err && err.message ? err.message : err), summary, fix };
+    if (err && typeof err.status === 'number') result.error.status = err.status;
+  }
+  return result;
+}
+
+function credentialSource(env, defaultServiceUrl) {
+  if (envToken(env)) return { kind: 'env', label: `environment (${ENV_PAT})`, variable: ENV_PAT, defaultServiceUrl };
+  if (defaultServiceUrl) return { kind: 'stored', label: 'stored login', defaultServiceUrl };
+  return { kind: 'none', label: 'none', defaultServiceUrl: null };
+}
+
+function paint(io) {
+  const on = io.color === true;
+  return {
+    ok: (s) => (on ? `\x1b[32m${s}\x1b[39m` : s),
+    bad: (s) => (on ? `\x1b[31m${s}\x1b[39m` : s),
+    bold: (s) => (on ? `\x1b[1m${s}\x1b[22m` : s),
+  };
+}
+
+function renderStatus({ storage, source, logins }, io) {
+  const c = paint(io);
+  const lines = [];
+  lines.push(`Store: ${describeStore(storage)}`);
+  lines.push(`  - Survives a reboot: ${storage.persistent ? 'yes' : 'no'}`);
+  lines.push(`  - Chosen because: ${storage.reason}`);
+  if (storage.warning) lines.push(`  - Warning: ${storage.warning}`);
+  if (source.kind === 'env') {
+    lines.push(`Credential in effect: ${source.label}; tfx commands without --token or --username/--password use it instead of a stored login`);
+  } else if (source.kind === 'stored') {
+    lines.push(`Credential in effect: ${source.label} for the default URL ${source.defaultServiceUrl}`);
+  } else {
+    lines.push('Credential in effect: none');
+  }
+  if (logins.length === 0) {
+    lines.push('', 'No stored logins. Log in with: tfx login --service-url <organisation or collection URL>');
+  }
+  for (const l of logins) {
+    lines.push('', c.bold(`${l.serviceUrl}${l.isDefault ? ' (default)' : ''}`));
+    if (l.valid) {
+      lines.push(`  ${c.ok('✓')} Logged in as ${describeUser(l.user)}`);
+    } else {
+      lines.push(`  ${c.bad('X')} ${l.error.summary} (${l.error.code})`);
+      lines.push(`  - ${l.error.message}`);
+    }
+    lines.push(`  - Auth type: ${describeAuth(l)}`);
+    if (l.skipCertValidation) lines.push('  - Certificate checks: skipped for this URL');
+    if (!l.valid) lines.push(`  - To fix, ${l.error.fix}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function status(addon, values, io) {
+  const timeoutMs = values['timeout-ms'] === undefined ? DEFAULT_TIMEOUT_MS : Number(values['timeout-ms']);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new UsageError(`--timeout-ms wants a whole number of milliseconds, got ${JSON.stringify(values['timeout-ms'])}`);
+  }
+  const storage = addon.storageInfo();
+  const [listed, defaultServiceUrl] = await Promise.all([addon.listLogins(), addon.getDefaultServiceUrl()]);
+  // Every login is checked at once; each check is bounded by its own timeout.
+  const logins = await Promise.all(listed.map((login) => checkLogin(addon, login, timeoutMs)));
+  const report = { storage, source: credentialSource(io.env, defaultServiceUrl), logins };
+  if (values.json) {
+    const forJson = {
+      ...report,
+      logins: logins.map(({ error, ...rest }) => (error
+        ? { ...rest, error: { code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}), fix: error.fix } }
+        : rest)),
+    };
+    io.stdout.write(`${JSON.stringify(forJson, null, 2)}\n`);
+  } else {
+    io.stdout.write(renderStatus(report, io));
+  }
+  return logins.every((l) => l.valid) ? 0 : 1;
+}
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+async function logout(addon, values, positionals, io) {
+  if (positionals.length > 1) throw new UsageError('logout takes at most one URL');
+  const [url] = positionals;
+  if (values.all) {
+    if (url) throw new UsageError('give a URL or --all, not both');
+    // tfx-cli's plaintext logins count too: move them in, then remove everything. A file the
+    // first pass left because tfx-auth already held that URL moves in on the second pass.
+    await addon.migrateLegacyLogins();
+    let removed = await addon.logoutAll();
+    const second = await addon.migrateLegacyLogins();
+    if (second.migrated.length > 0) removed += await addon.logoutAll();
+    io.stdout.write(`Removed ${plural(removed, 'login', 'logins')}.\n`);
+    for (const s of second.skipped) {
+      io.stdout.write(`Left ${s.path} in place: ${s.reason}\n`);
+    }
+    return 0;
+  }
+  if (url) addon.normalizeServiceUrl(url); // INVALID_URL before anything else
+  const target = url || await addon.getDefaultServiceUrl();
+  if (!target) {
+    io.stdout.write('No default login; nothing to log out. (tfx-auth status lists the stored logins.)\n');
+    return 0;
+  }
+  const removed = await addon.logout(target);
+  io.stdout.write(removed ? `Logged out of ${target}.\n` : `No stored login for ${target}.\n`);
+  return 0;
+}
+
+async function migrate(addon, values, io) {
+  const report = await addon.migrateLegacyLogins();
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const storage = addon.storageInfo();
+  const legacyDir = path.join(io.homedir(), '.tfx');
+  if (report.migrated.length === 0 && report.skipped.length === 0) {
+    io.stdout.write(`No tfx-cli plaintext logins under ${legacyDir}; nothing to migrate.\n`);
+    return 0;
+  }
+  const lines = [];
+  if (report.migrated.length > 0) {
+    lines.push(`Moved ${plural(report.migrated.length, 'login', 'logins')} into the ${describeStore(storage)}:`);
+    for (const m of report.migrated) {
+      lines.push(`  ✓ ${m.serviceUrl} (${m.authType === 'basic' ? 'basic' : 'personal access token'}); deleted ${m.from}`);
+    }
+  }
+  if (report.skipped.length > 0) {
+    lines.push(`Skipped ${plural(report.skipped.length, 'file', 'files')} (left in place):`);
+    for (const s of report.skipped) lines.push(`  X ${s.path}: ${s.reason}`);
+  }
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+async function token(addon, positionals, io) {
+  if (positionals.length > 1) throw new UsageError('token takes at most one URL');
+  const [url] = positionals;
+  const target = url || await addon.getDefaultServiceUrl();
+  if (!target) {
+    throw Object.assign(new Error('Not logged in: there is no default login. Log in with: tfx login --service-url <url>, or name one: tfx-auth token <url>'), { code: 'NOT_LOGGED_IN' });
+  }
+  const credential = await addon.getCredential(target);
+  if (!credential) {
+    throw Object.assign(new Error(`Not logged in to ${target}. Log in with: tfx login --service-url ${shellQuote(target)}`), { code: 'NOT_LOGGED_IN' });
+  }
+  io.stdout.write(`${credential.type === 'pat' ? credential.token : credential.password}\n`);
+  return 0;
+}
+
+const COMMANDS = {
+  status: { options: { json: { type: 'boolean' }, 'timeout-ms': { type: 'string' } }, positionals: 0 },
+  logout: { options: { all: { type: 'boolean' } }, positionals: 1 },
+  migrate: { options: { json: { type: 'boolean' } }, positionals: 0 },
+  token: { options: {}, positionals: 1 },
+};
+
+function parse(command, args) {
+  const spec = COMMANDS[command];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    const m = /'(-[^' ]+)/.exec(err.message);
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new UsageError(`unknown option ${m ? m[1] : ''} for tfx-auth ${command}; see tfx-auth --help`);
+    }
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UsageError(`${m ? m[1] : 'an option'} needs a value; see tfx-auth --help`);
+    }
+    throw new UsageError(`${err.message}; see tfx-auth --help`);
+  }
+  if (!parsed.values.help && parsed.positionals.length > spec.positionals) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[spec.positionals])} for tfx-auth ${command}; see tfx-auth --help`);
+  }
+  return parsed;
+}
+
+/**
+ * Runs one tfx-auth command line.
+ * @param {object} [o]
+ * @param {string[]} [o.argv]  the arguments after `tfx-auth`
+ * @param {object|function} [o.addon]  the addon, or a loader for it (default require('..'), lazily)
+ * @returns {Promise<number>} the exit code
+ */
+async function main({
+  argv = process.argv.slice(2),
+  addon,
+  env = process.env,
+  stdout = process.stdout,
+  stderr = process.stderr,
+  homedir = os.homedir,
+} = {}) {
+  const io = { env, stdout, stderr, homedir, color: stdout.isTTY === true && !('NO_COLOR' in env) && env.TERM !== 'dumb' };
+  const getAddon = typeof addon === 'function' ? addon : () => addon || require('..');
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      (command === undefined ? stderr : stdout).write(HELP);
+      return command === undefined ? 1 : 0;
+    }
+    if (!Object.hasOwn(COMMANDS, command)) {
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; see tfx-auth --help`);
+    }
+    const { values, positionals } = parse(command, rest);
+    if (values.help) {
+      stdout.write(HELP);
+      return 0;
+    }
+    const a = getAddon();
+    switch (command) {
+      case 'status': return await status(a, values, io);
+      case 'logout': return await logout(a, values, positionals, io);
+      case 'migrate': return await migrate(a, values, io);
+      default: return await token(a, positionals, io);
+    }
+  } catch (err) {
+    const message = err && err.message ? err.message : String(err);
+    stderr.write(`error: ${message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => { process.exitCode = code; });
+}
+
+module.exports = { main, shellQuote, diagnose, HELP };
