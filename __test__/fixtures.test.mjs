@@ -190,7 +190,9 @@ describe('fake-ado failure scenarios', () => {
   test('unknown scenario and non-loopback host are refused', async () => {
     assert.throws(() => ado.setScenario('nope'), /unknown scenario/);
     await assert.rejects(startFakeAdo({ host: '0.0.0.0' }), /127\.0\.0\.1 or ::1/);
-    assert.ok(SCENARIO_NAMES.includes('hang') && SCENARIO_NAMES.length >= 21);
+    assert.deepEqual([...SCENARIO_NAMES].sort(), ['anonymous', 'forbidden', 'hang', 'huge', 'invalid-json', 'no-response',
+      'not-found', 'not-json', 'ok', 'onprem', 'redirect-cross-host', 'redirect-same-host', 'reset', 'server-error',
+      'signin-200-html', 'signin-203', 'slow', 'unauthorized-html', 'unauthorized-json', 'wrong-shape']);
   });
 });
 

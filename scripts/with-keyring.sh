@@ -5,6 +5,7 @@
 #
 # Inside the command: DBUS_SESSION_BUS_ADDRESS points at the private bus and
 # TFX_TEST_KEYRING_PASSWORD holds the keyring's password (tests lock/unlock it).
+# TFX_TEST_DBUS_NO_ACTIVATION=1 gives a bus that cannot restart a killed keyring.
 set -euo pipefail
 
 if [[ "${1:-}" != "--inside" ]]; then
@@ -14,7 +15,27 @@ if [[ "${1:-}" != "--inside" ]]; then
       exit 127
     }
   done
-  exec dbus-run-session -- "$0" --inside "$@"
+  config=()
+  if [[ -n "${TFX_TEST_DBUS_NO_ACTIVATION:-}" ]]; then
+    # A bus that cannot start services on demand, so a killed keyring stays dead.
+    conf="$(mktemp "${TMPDIR:-/tmp}/tfx-auth-bus.XXXXXX.conf")"
+    cat > "$conf" <<'CONF'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+    config=(--config-file="$conf")
+  fi
+  exec dbus-run-session "${config[@]}" -- "$0" --inside "$@"
 fi
 shift
 
