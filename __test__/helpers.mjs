@@ -1,7 +1,7 @@
 // Shared helpers for the node:test suites: isolated folders, child processes,
 // and the secret scan every suite ends with.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +26,12 @@ export function isolateThisProcess(label) {
 /** A random, recognisable secret; every one made is checked by the leak scan. */
 const secretsUsed = new Set();
 export function makeSecret(prefix = 'sekrit') {
-  const secret = `${prefix}${randomBytes(12).toString('hex')}`;
-  secretsUsed.add(secret);
-  return secret;
+  return rememberSecret(`${prefix}${randomBytes(12).toString('hex')}`);
 }
+/** Tracks a secret for this suite's scan and for the whole-run scan (leak-scan.mjs). */
 export function rememberSecret(secret) {
   secretsUsed.add(secret);
+  if (process.env.TFX_TEST_SECRETS_LOG) appendFileSync(process.env.TFX_TEST_SECRETS_LOG, `${secret}\n`);
   return secret;
 }
 

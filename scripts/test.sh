@@ -32,9 +32,15 @@ fi
 
 bash scripts/build-if-stale.sh
 
-export TFX_AUTH_TEST=1
-scripts/with-keyring.sh bash -c '
+# Everything the suites write goes under one folder, scanned for secrets at the end.
+RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tfx-auth-test-run.XXXXXX")"
+trap 'rm -rf "$RUN_DIR"' EXIT
+mkdir -p "$RUN_DIR/tmp"
+export TFX_TEST_SECRETS_LOG="$RUN_DIR/secrets.log" TFX_AUTH_TEST=1
+
+TMPDIR="$RUN_DIR/tmp" scripts/with-keyring.sh bash -c '
   set -euo pipefail
   cargo test --no-default-features
-  node --test --test-reporter=tap __test__/*.test.mjs
-'
+  node --test --test-reporter=tap __test__/*.test.mjs 2>&1 | tee "$0/node-test.log"
+' "$RUN_DIR"
+node __test__/leak-scan.mjs "$TFX_TEST_SECRETS_LOG" "$RUN_DIR/tmp" "$RUN_DIR/node-test.log"
