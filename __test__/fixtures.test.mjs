@@ -28,16 +28,19 @@ const DOMAIN_PASS = 'P@ss:w0rd';
 function request(url, { method = 'GET', headers = {}, ca, proxy, body } = {}) {
   const u = new URL(url);
   const lib = u.protocol === 'https:' ? https : http;
+  // agent: false -> a fresh connection per request, so no test depends on keep-alive reuse
+  // (tinyproxy closes after each answer, and Node 20's global agent keeps sockets alive).
   const opts = proxy
-    ? { host: new URL(proxy).hostname, port: new URL(proxy).port, path: url, method, headers }
+    ? { host: new URL(proxy).hostname, port: new URL(proxy).port, path: url, method, headers, agent: false }
     : { method, headers, ca, agent: false };
   return new Promise((resolve, reject) => {
-    const req = (proxy ? http : lib).request(proxy ? opts : url, proxy ? undefined : opts, (res) => {
+    const onResponse = (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
-    });
+    };
+    const req = proxy ? http.request(opts, onResponse) : lib.request(url, opts, onResponse);
     req.on('error', reject);
     req.end(body);
   });
@@ -45,7 +48,10 @@ function request(url, { method = 'GET', headers = {}, ca, proxy, body } = {}) {
 const cd = (base) => `${base}/_apis/connectionData`;
 const json = (r) => JSON.parse(r.body);
 
-describe('fake-ado ok scenario', () => {
+// Every suite has a timeout: a fixture that stops ending responses must fail, not block CI.
+const LIMIT = { timeout: 15_000 };
+
+describe('fake-ado ok scenario', LIMIT, () => {
   let ado;
   before(async () => { ado = await startFakeAdo({ basicUsers: { [DOMAIN_USER]: DOMAIN_PASS }, bearerTokens: ['entra-token'] }); });
   after(() => ado.close());
@@ -114,7 +120,7 @@ describe('fake-ado ok scenario', () => {
   });
 });
 
-describe('fake-ado failure scenarios', () => {
+describe('fake-ado failure scenarios', LIMIT, () => {
   let ado;
   before(async () => { ado = await startFakeAdo({ basicUsers: { [DOMAIN_USER]: DOMAIN_PASS } }); });
   after(() => ado.close());
@@ -196,13 +202,14 @@ describe('fake-ado failure scenarios', () => {
   });
 });
 
-describe('fake-ado endless responses end on close()', () => {
-  test('hang trickles bytes until close()', async () => {
+describe('fake-ado endless responses end on close()', LIMIT, () => {
+  test('hang trickles a byte a second until close()', async () => {
     const ado = await startFakeAdo({ scenario: 'hang' });
     const ended = new Promise((resolve) => {
       http.get(cd(ado.url), { headers: { Authorization: GOOD } }, (res) => {
         assert.equal(res.statusCode, 200);
-        res.once('data', () => ado.close());
+        let bytes = 0;
+        res.on('data', (c) => { bytes += c.length; if (bytes === 2) ado.close(); });
         res.on('error', () => resolve('error'));
         res.on('close', () => resolve('closed'));
       }).on('error', () => resolve('error'));
@@ -237,7 +244,7 @@ describe('fake-ado endless responses end on close()', () => {
   });
 });
 
-describe('https with a generated CA', () => {
+describe('https with a generated CA', LIMIT, () => {
   let dir; let pki;
   before(async () => { dir = mkdtempSync(path.join(os.tmpdir(), 'tfx-auth-ca-')); pki = await makeTestCA(dir); });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -272,7 +279,7 @@ describe('https with a generated CA', () => {
   });
 });
 
-describe('tinyproxy', { skip: !hasTinyproxy() && 'tinyproxy not installed (apt-get install tinyproxy)' }, () => {
+describe('tinyproxy', { ...LIMIT, skip: !hasTinyproxy() && 'tinyproxy not installed (apt-get install tinyproxy)' }, () => {
   let ado; let dir; let pki;
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'tfx-auth-px-'));
@@ -325,7 +332,7 @@ describe('tinyproxy', { skip: !hasTinyproxy() && 'tinyproxy not installed (apt-g
   });
 });
 
-test('CLI prints its URL and stops on SIGTERM', async () => {
+test('CLI prints its URL and stops on SIGTERM', LIMIT, async () => {
   const child = spawn(process.execPath, [path.join(here, 'fixtures/fake-ado.mjs'), '--port', '0', '--token', 'cli-pat'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
   const { url, port } = JSON.parse(line);
@@ -340,11 +347,12 @@ test('CLI prints its URL and stops on SIGTERM', async () => {
 // known (TFX_CLI_JS, ./node_modules, or the /tmp/tfxstock reference install).
 const tfxJs = [process.env.TFX_CLI_JS, path.join(here, '../node_modules/tfx-cli/_build/tfx-cli.js'),
   '/tmp/tfxstock/node_modules/tfx-cli/_build/tfx-cli.js'].find((p) => p && existsSync(p));
-test('stock tfx-cli logs in, lists builds and shows an extension', { skip: !tfxJs && 'tfx-cli not installed' }, async () => {
+test('stock tfx-cli logs in, lists builds and shows an extension', { ...LIMIT, skip: !tfxJs && 'tfx-cli not installed' }, async () => {
   const ado = await startFakeAdo();
+  // A fresh HOME: tfx-cli keeps its plaintext ~/.tfx store there.
   const home = mkdtempSync(path.join(os.tmpdir(), 'tfx-auth-home-'));
   const tfx = (...args) => new Promise((resolve) => {
-    execFile(process.execPath, [tfxJs, ...args, '--no-color'], { env: { ...process.env, HOME: home, TFX_BYPASS_CACHE: '' } },
+    execFile(process.execPath, [tfxJs, ...args, '--no-color'], { env: { ...process.env, HOME: home } },
       (err, stdout, stderr) => resolve({ code: err ? err.code : 0, out: stdout + stderr }));
   });
   try {
