@@ -65,6 +65,8 @@ export function run(cmd, args, { env = process.env, input, cwd = ROOT, timeoutMs
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
+    // A child that exits without reading its input must not crash the test.
+    child.stdin.on('error', () => {});
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (recordOutput) {

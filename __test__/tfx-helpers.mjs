@@ -77,6 +77,26 @@ export const tfx = (args, env, opts = {}) => run(process.execPath, [TFX, ...args
 export const stockTfx = (args, env, opts = {}) => run(process.execPath, [STOCK_TFX, ...args], { env, timeoutMs: 30_000, ...opts });
 export const tfxAuth = (args, env, opts = {}) => run(process.execPath, [TFX_AUTH, ...args], { env, timeoutMs: 30_000, ...opts });
 
+/**
+ * Runs a command with stdin closed (helpers.run writes to stdin, which fails with EPIPE for a
+ * process that exits without reading it, like a tmux client). Output is not recorded.
+ */
+export function runNoInput(cmd, args, { env, cwd, timeoutMs = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
 /** `secret-tool lookup service tfx-auth username <key>` on the given bus; '' when absent. */
 export async function keyringLookup(key, dbusAddress) {
   const { stdout } = await run('secret-tool', ['lookup', 'service', 'tfx-auth', 'username', key], {

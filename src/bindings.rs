@@ -355,15 +355,21 @@ pub struct ConnectOptions {
     pub signal: Option<AbortSignal>,
 }
 
-/// Converts the options and wires the AbortSignal to a cancellation flag.
-fn options_from_js(options: Option<ConnectOptions>) -> (CoreOptions, Arc<Cancel>) {
+/// Converts the options and wires the AbortSignal to a cancellation flag; a
+/// signal that is already aborted cancels at once (its event has fired).
+fn options_from_js(env: &Env, options: Option<Object>) -> napi::Result<(CoreOptions, Arc<Cancel>)> {
     let cancel = Arc::new(Cancel::default());
-    let Some(options) = options else {
-        return (CoreOptions::default(), cancel);
+    let Some(object) = options else {
+        return Ok((CoreOptions::default(), cancel));
     };
+    let options = unsafe { ConnectOptions::from_napi_value(env.raw(), object.raw()) }?;
     if let Some(signal) = &options.signal {
         let flag = Arc::clone(&cancel);
         signal.on_abort(move || flag.cancel());
+        let raw_signal: Object = object.get_named_property("signal")?;
+        if raw_signal.get_named_property::<Option<bool>>("aborted")? == Some(true) {
+            cancel.cancel();
+        }
     }
     let core = CoreOptions {
         proxy: options.proxy,
@@ -373,7 +379,7 @@ fn options_from_js(options: Option<ConnectOptions>) -> (CoreOptions, Arc<Cancel>
             .timeout_ms
             .map(|ms| Duration::from_millis(ms.into())),
     };
-    (core, cancel)
+    Ok((core, cancel))
 }
 
 #[napi(object)]
@@ -450,9 +456,9 @@ pub fn validate_connection<'env>(
     env: &'env Env,
     service_url: String,
     credential: CredentialData,
-    options: Option<ConnectOptions>,
+    options: Option<Object>,
 ) -> napi::Result<PromiseRaw<'env, ConnectionInfo>> {
-    let (options, cancel) = options_from_js(options);
+    let (options, cancel) = options_from_js(env, options)?;
     env.spawn_future_with_callback(
         async move {
             let url = ServiceUrl::parse(&service_url)?;
@@ -479,9 +485,9 @@ pub fn login<'env>(
     env: &'env Env,
     service_url: String,
     credential: CredentialData,
-    options: Option<ConnectOptions>,
+    options: Option<Object>,
 ) -> napi::Result<PromiseRaw<'env, LoginResult>> {
-    let (options, cancel) = options_from_js(options);
+    let (options, cancel) = options_from_js(env, options)?;
     env.spawn_future_with_callback(
         async move {
             let url = ServiceUrl::parse(&service_url)?;

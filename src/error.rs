@@ -58,7 +58,11 @@ pub enum Error {
     #[error(
         "proxy error reaching {url}: {reason}. Check HTTPS_PROXY / --proxy and its credentials."
     )]
-    Proxy { url: String, reason: String },
+    Proxy {
+        url: String,
+        status: Option<u16>,
+        reason: String,
+    },
 
     #[error(
         "{url} did not answer within {} ms. Check the network and proxy, or raise the timeout.",
@@ -130,7 +134,7 @@ impl Error {
             | Error::AnonymousUser { status, .. }
             | Error::Forbidden { status, .. }
             | Error::ServerError { status, .. } => Some(*status),
-            Error::NotAzureDevOps { status, .. } => *status,
+            Error::NotAzureDevOps { status, .. } | Error::Proxy { status, .. } => *status,
             _ => None,
         }
     }

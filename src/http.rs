@@ -140,6 +140,7 @@ fn build_client(
         // reqwest turns the proxy URL's user:password into Proxy-Authorization.
         let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|_| Error::Proxy {
             url: url.to_string(),
+            status: None,
             reason: "the proxy URL cannot be used".into(),
         })?;
         builder = builder.proxy(proxy);
@@ -192,11 +193,13 @@ pub fn effective_proxy(
     };
     let proxy = Url::parse(&with_scheme).map_err(|_| Error::Proxy {
         url: url.to_string(),
+        status: None,
         reason: "the proxy setting is not a valid URL".into(),
     })?;
     if !matches!(proxy.scheme(), "http" | "https") || proxy.host_str().is_none() {
         return Err(Error::Proxy {
             url: url.to_string(),
+            status: None,
             reason: format!(
                 "unsupported proxy {}; use http://host:port",
                 display_proxy(&proxy)

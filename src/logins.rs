@@ -139,13 +139,18 @@ impl Logins {
         Ok(removed)
     }
 
-    /// Removes every login; returns how many credentials were removed.
+    /// Removes every login, tfx-cli's plaintext ones included (they would
+    /// otherwise come back on next use); returns how many were removed.
     pub fn logout_all(&self) -> Result<usize> {
         let mut count = 0;
         for (key, _) in self.store.list()? {
             if self.store.delete(&key)? {
                 count += 1;
             }
+        }
+        for file in self.legacy.all()? {
+            self.legacy.remove(&file.path)?;
+            count += 1;
         }
         self.settings.forget_all()?;
         Ok(count)
@@ -433,6 +438,21 @@ mod tests {
             f.logins.default_service_url().unwrap().as_deref(),
             Some("https://dev.azure.com/Org")
         );
+    }
+
+    #[test]
+    fn logout_all_removes_plaintext_logins_too() {
+        let f = fixture();
+        f.logins
+            .save(
+                &url("https://dev.azure.com/a"),
+                &Credential::pat("tok-123456").unwrap(),
+            )
+            .unwrap();
+        let plaintext = write_tfx_login(&f.paths.home, "https://dev.azure.com/b", "pat:old-token");
+        assert_eq!(f.logins.logout_all().unwrap(), 2);
+        assert!(!plaintext.exists());
+        assert!(f.logins.list().unwrap().is_empty());
     }
 
     #[test]

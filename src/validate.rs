@@ -142,6 +142,7 @@ pub fn classify(url: &ServiceUrl, facts: &ResponseFacts) -> Result<ConnectionInf
         407 => {
             return Err(Error::Proxy {
                 url: shown,
+                status: Some(status),
                 reason: "the proxy requires authentication (HTTP 407); put user:password in the proxy URL".into(),
             });
         }
@@ -291,6 +292,7 @@ fn transport_error(
     if proxy_in_use && err.is_connect() {
         return Error::Proxy {
             url: shown,
+            status: None,
             reason: "the proxy refused the connection or the tunnel".into(),
         };
     }
@@ -309,23 +311,21 @@ fn transport_error(
     Error::Network { url: shown, reason }
 }
 
-/// The first cause of type `T` in the source chain, looking inside io::Error too.
+/// The first cause of type `T` in the source chain. hyper-rustls wraps
+/// tokio-rustls's `io::Error` in another `io::Error`, whose `source()` skips
+/// the inner one, so an io::Error's inner error is searched as well.
 fn find_cause<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        if let Some(inner) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            && let Some(found) = inner.downcast_ref::<T>()
-        {
-            return Some(found);
-        }
-        current = e.source();
+    if let Some(found) = err.downcast_ref::<T>() {
+        return Some(found);
     }
-    None
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        && let Some(found) = find_cause::<T>(inner)
+    {
+        return Some(found);
+    }
+    err.source().and_then(find_cause::<T>)
 }
 
 fn describe_tls(err: &rustls::Error) -> String {
@@ -403,6 +403,7 @@ mod tests {
             ),
             (facts(405, JSON, "{}"), "NOT_AZURE_DEVOPS"),
             (facts(407, "text/html", ""), "PROXY_ERROR"),
+            (facts(402, JSON, "{}"), "NOT_AZURE_DEVOPS"),
             (facts(500, JSON, "{}"), "SERVER_ERROR"),
             (facts(503, "text/html", "<html>"), "SERVER_ERROR"),
             (
