@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { isolateThisProcess, makeSecret, rejection, findLeaks } from './helpers.mjs';
+import { isolateThisProcess, makeSecret, rejection, findLeaks, runAddonScript } from './helpers.mjs';
 import { scrubProxyEnv, closedPort, patHeader, basicHeader, pat, VERSION, timed, mainRequests } from './net-helpers.mjs';
 import { startFakeAdo, IDS, DEFAULT_ACCOUNT, DEFAULT_DISPLAY_NAME } from './fixtures/fake-ado.mjs';
 
@@ -198,9 +198,29 @@ test('validation stores nothing', async () => {
   assert.notEqual(await addon.getDefaultServiceUrl(), ado.url);
 });
 
-test('credentials over plain http to a non-loopback host print a warning', {
-  skip: 'needs a non-loopback host, and these tests never contact one',
-}, () => {});
+test('credentials over plain http to a non-loopback host print a warning', async () => {
+  // The fake server doubles as a plain-http forward proxy on loopback, so the request for
+  // tfs.fabfiber.example never leaves this machine: it arrives at the fake server with an
+  // absolute URI, as any proxy would see it.
+  const token = makeSecret('plain');
+  const ado = await startFakeAdo({ tokens: [token], scenario: 'onprem' });
+  try {
+    const url = 'http://tfs.fabfiber.example:8080/tfs/DefaultCollection';
+    const res = await runAddonScript(`
+      const info = await addon.validateConnection(${JSON.stringify(url)}, { type: 'pat', token: ${JSON.stringify(token)} }, { proxy: ${JSON.stringify(ado.origin)} });
+      out(info.warnings);`, { ...process.env });
+    assert.equal(res.code, 0, res.stderr);
+    const warnings = JSON.parse(res.stdout);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /credentials are sent to tfs\.fabfiber\.example over plain http/);
+    const printed = res.stderr.split('\n').filter((l) => l.includes('over plain http'));
+    assert.deepEqual(printed, [warnings[0]], 'printed once, on one line');
+    assert.equal(ado.requests.length, 1);
+    assert.equal(ado.requests[0].url, `${url}/_apis/connectionData`);
+  } finally {
+    await ado.close();
+  }
+});
 
 after(() => {
   assert.deepEqual(findLeaks({ dirs: [dirs.base] }), [], 'no secret in any message, stack or file');

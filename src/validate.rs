@@ -123,13 +123,20 @@ pub async fn validate(
         () = cancel.cancelled() => return Err(Error::Aborted),
     };
     let mut info = classify(url, &facts)?;
-    if !url.is_https() && !url.is_loopback() && transport.proxy.is_none() {
-        info.warnings.push(format!(
+    info.warnings.extend(plain_http_warning(url));
+    Ok(info)
+}
+
+/// Credentials to a non-loopback host over plain http (the on-premises
+/// `http://server:8080/tfs` case) still work, with a one-line warning; a proxy
+/// does not help, since the proxy forwards them in the clear too.
+pub fn plain_http_warning(url: &ServiceUrl) -> Option<String> {
+    (!url.is_https() && !url.is_loopback()).then(|| {
+        format!(
             "tfx-auth: warning: credentials are sent to {} over plain http; anyone on the network can read them. Use https where the server offers it.",
             url.host()
-        ));
-    }
-    Ok(info)
+        )
+    })
 }
 
 /// Classifies a complete response: status first, then the body.
@@ -445,6 +452,20 @@ mod tests {
         assert_eq!(info.user.unique_name.as_deref(), Some("peter@fabfiber.com"));
         assert_eq!(info.deployment_type, DeploymentType::Hosted);
         assert_eq!(info.instance_id.as_deref(), Some("i-1"));
+    }
+
+    #[test]
+    fn plain_http_warns_only_for_non_loopback_hosts() {
+        for (url, warns) in [
+            ("http://tfs.fabfiber.local:8080/tfs/DefaultCollection", true),
+            ("https://dev.azure.com/org", false),
+            ("http://127.0.0.1:8080/tfs", false),
+            ("http://[::1]:8080/tfs", false),
+            ("http://localhost:8080/tfs", false),
+        ] {
+            let url = ServiceUrl::parse(url).unwrap();
+            assert_eq!(plain_http_warning(&url).is_some(), warns, "{url}");
+        }
     }
 
     #[test]
