@@ -181,3 +181,11 @@ export declare function storeCredential(serviceUrl: string, credential: Credenti
  * Rejects with a coded error telling the failure apart.
  */
 export declare function validateConnection(serviceUrl: string, credential: Credential, options?: ConnectOptions): Promise<ConnectionInfo>
+
+/**
+ * Starts choosing the store and reading the login for `serviceUrl` (or the
+ * default URL) on a background thread, and returns at once; the next
+ * `getCredential` for that URL is then served without a keyring round trip.
+ * Errors are not reported here: the real call meets and reports them.
+ */
+export declare function warmUp(serviceUrl?: string | undefined | null): void

@@ -849,3 +849,4 @@ module.exports.setSkipCertValidation = nativeBinding.setSkipCertValidation
 module.exports.storageInfo = nativeBinding.storageInfo
 module.exports.storeCredential = nativeBinding.storeCredential
 module.exports.validateConnection = nativeBinding.validateConnection
+module.exports.warmUp = nativeBinding.warmUp

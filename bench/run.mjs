@@ -8,7 +8,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, release } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -16,20 +16,11 @@ import { startFakeAdo } from '../__test__/fixtures/fake-ado.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
-  options: { runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, out: { type: 'string', default: 'BENCHMARKS.md' } },
+  options: { runs: { type: 'string', default: '20' }, warmup: { type: 'string', default: '2' }, out: { type: 'string', default: 'BENCHMARKS.md' } },
 });
 const RUNS = Number(opts.runs);
 const WARMUP = Number(opts.warmup);
 
-if (!process.env.TFX_BENCH_INSIDE) {
-  // A private, unlocked gnome-keyring for the whole run (as the tests use).
-  const child = spawn(join(ROOT, 'scripts/with-keyring.sh'), [process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit', env: { ...process.env, TFX_BENCH_INSIDE: '1' },
-  });
-  child.on('exit', (code) => process.exit(code ?? 1));
-} else {
-  await main();
-}
 
 function run(cmd, args, env) {
   return new Promise((resolve, reject) => {
@@ -216,6 +207,16 @@ function writeReport(r) {
     'Rerun: `npm run bench` (builds the release addon if needed; `-- --runs 20` for more pairs).',
     '',
   ];
-  writeFileSync(join(ROOT, opts.out), lines.join('\n'));
+  writeFileSync(resolve(ROOT, opts.out), lines.join('\n'));
   console.log(`wrote ${opts.out}`);
+}
+
+if (!process.env.TFX_BENCH_INSIDE) {
+  // A private, unlocked gnome-keyring for the whole run (as the tests use).
+  const child = spawn(join(ROOT, 'scripts/with-keyring.sh'), [process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit', env: { ...process.env, TFX_BENCH_INSIDE: '1' },
+  });
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  await main();
 }

@@ -326,6 +326,19 @@ pub fn logout(service_url: Option<String>) -> AsyncTask<Job<bool>> {
     })
 }
 
+/// Starts choosing the store and reading the login for `serviceUrl` (or the
+/// default URL) on a background thread, and returns at once; the next
+/// `getCredential` for that URL is then served without a keyring round trip.
+/// Errors are not reported here: the real call meets and reports them.
+#[napi]
+pub fn warm_up(service_url: Option<String>) {
+    std::thread::spawn(move || {
+        if let Ok(logins) = logins() {
+            logins.prefetch(service_url.as_deref());
+        }
+    });
+}
+
 /// Removes every stored login and the default; resolves to how many were removed.
 #[napi(ts_return_type = "Promise<number>")]
 pub fn logout_all() -> AsyncTask<Job<u32>> {

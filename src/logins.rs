@@ -3,9 +3,10 @@
 //! API lives here, so `cargo test` covers it without Node.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::credential::{AuthType, Credential};
+use crate::credential::{AuthType, Credential, Secret};
 use crate::error::{Error, Result};
 use crate::legacy::LegacyDir;
 use crate::service_url::ServiceUrl;
@@ -69,7 +70,18 @@ pub struct Logins {
     info: StorageInfo,
     settings: Settings,
     legacy: LegacyDir,
+    /// One secret read ahead by [`Logins::prefetch`], used once by the next `get`.
+    prefetched: Mutex<Option<Prefetched>>,
 }
+
+struct Prefetched {
+    key: String,
+    secret: Secret,
+    at: Instant,
+}
+
+/// How long a read-ahead secret may wait for its `get`.
+const PREFETCH_TTL: Duration = Duration::from_secs(10);
 
 impl Logins {
     /// Chooses the store per `TFX_AUTH_STORE` and the environment.
@@ -84,6 +96,35 @@ impl Logins {
             info,
             settings: Settings::new(&paths.config_dir),
             legacy: LegacyDir::new(&paths.home),
+            prefetched: Mutex::new(None),
+        }
+    }
+
+    /// Reads the login for `url` (or the default URL) ahead of its use, so a
+    /// command can overlap the keyring round trip with its own start-up.
+    /// Failures are left for the real `get` to meet and report.
+    pub fn prefetch(&self, url: Option<&str>) {
+        let typed = match url {
+            Some(u) => Some(u.to_string()),
+            None => self.settings.default_service_url().ok().flatten(),
+        };
+        let Some(url) = typed.and_then(|u| ServiceUrl::parse(&u).ok()) else {
+            return;
+        };
+        if let Ok(Some(secret)) = self.store.get(url.key()) {
+            *self.prefetched.lock().unwrap_or_else(|p| p.into_inner()) = Some(Prefetched {
+                key: url.key().to_string(),
+                secret,
+                at: Instant::now(),
+            });
+        }
+    }
+
+    fn take_prefetched(&self, key: &str) -> Option<Secret> {
+        let mut slot = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some(p) if p.key == key && p.at.elapsed() < PREFETCH_TTL => Some(p.secret),
+            _ => None,
         }
     }
 
@@ -98,7 +139,11 @@ impl Logins {
     /// The stored credential for `url`. When the store has none but tfx-cli
     /// left a plaintext login for it, that login is moved into the store first.
     pub fn get(&self, url: &ServiceUrl) -> Result<Option<Credential>> {
-        if let Some(stored) = self.store.get(url.key())? {
+        let stored = match self.take_prefetched(url.key()) {
+            Some(secret) => Some(secret),
+            None => self.store.get(url.key())?,
+        };
+        if let Some(stored) = stored {
             return Credential::from_stored(&stored).map(Some).map_err(|e| {
                 Error::store(
                     format!("the stored login for {url} cannot be read ({e}); log in again"),
@@ -453,6 +498,22 @@ mod tests {
         assert_eq!(f.logins.logout_all().unwrap(), 2);
         assert!(!plaintext.exists());
         assert!(f.logins.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_prefetched_login_serves_one_get_of_its_url() {
+        let f = fixture();
+        let a = url("https://dev.azure.com/Org");
+        f.logins
+            .save(&a, &Credential::pat("tok-123456").unwrap())
+            .unwrap();
+        f.logins.settings().set_default(&a).unwrap();
+        f.logins.prefetch(None);
+        // The store failing now proves the next get is served from the read-ahead...
+        f.store.fail_next(Error::KeyringLocked { source: None });
+        assert_eq!(f.logins.get(&a).unwrap().unwrap().secret(), "tok-123456");
+        // ...once: the failure is still queued for the next real store call.
+        assert_eq!(f.logins.get(&a).unwrap_err().code(), "KEYRING_LOCKED");
     }
 
     #[test]

@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { PATCHERS, ShapeError } = require('./seams');
 const { SUPPORTED_TFX_VERSIONS } = require('./versions');
+const { prewarm } = require('./prewarm');
 
 const BUILD_FILE = /^(.*[\\/]tfx-cli[\\/]_build)[\\/](.+\.js)$/;
 const ENTRIES = new Set(['tfx-cli.js', 'app.js']);
@@ -103,6 +104,7 @@ function install({ addon, fastPath = false } = {}) {
     if (where && ENTRIES.has(where.rel)) {
       checkTree(where.buildDir);
       if (answeredFast(module, where)) return undefined;
+      if (where.rel === 'tfx-cli.js') prewarm(process.argv.slice(2), state.ctx.addon);
     }
     const result = loadJs.call(this, module, filename);
     if (where) patch(module, filename);
