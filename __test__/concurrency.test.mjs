@@ -29,21 +29,23 @@ Promise.all(${JSON.stringify(urls)}.map((u) => a.getCredential(u))).then((c) => 
 }
 
 for (const store of ['keyring', 'file']) {
-  test(`concurrency (${store}): ${PROCESSES} processes logging in to ${PROCESSES} URLs all land`, async () => {
+  test(`concurrency (${store}): ${PROCESSES} processes logging in to ${PROCESSES} URLs all land`, async (t) => {
     const tokens = Array.from({ length: PROCESSES }, () => makeSecret('c'));
     const server = await startFakeAdo({ tokens });
     try {
       const urls = tokens.map((_, i) => `${server.origin}/${store}-many-${i}`);
+      const start = Date.now();
       const results = await Promise.all(urls.map((u, i) => loginIn(store, u, tokens[i])));
       assert.deepEqual(results.map((r) => r.code), results.map(() => 0), results.map((r) => r.stderr).join(''));
       const read = JSON.parse((await readAll(store, urls)).stdout);
       assert.deepEqual(read.map((c) => c && c.token), tokens);
+      t.diagnostic(`${store}: ${PROCESSES}/${PROCESSES} logins readable after ${Date.now() - start} ms`);
     } finally {
       await server.close();
     }
   });
 
-  test(`concurrency (${store}): ${PROCESSES} processes writing one URL leave one whole login`, async () => {
+  test(`concurrency (${store}): ${PROCESSES} processes writing one URL leave one whole login`, async (t) => {
     const tokens = Array.from({ length: PROCESSES }, () => makeSecret('s'));
     const server = await startFakeAdo({ tokens });
     const url = `${server.origin}/${store}-same`;
@@ -73,6 +75,7 @@ for (const store of ['keyring', 'file']) {
       if (store === 'file') {
         assert.equal(partial, 0, `a reader saw a partial file (${reads} good reads)`);
         assert.ok(reads > 0);
+        t.diagnostic(`file: ${reads} reads during ${PROCESSES} writers, ${partial} partial`);
       } else {
         const items = await run('secret-tool', ['search', '--all', 'service', 'tfx-auth', 'username', createRequire(import.meta.url)('../index.js').normalizeServiceUrl(url)], { recordOutput: false });
         assert.equal((items.stdout.match(/^\[/gm) || []).length, 1, 'exactly one keyring item');

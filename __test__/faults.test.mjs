@@ -27,7 +27,7 @@ ${body}`;
   return run(cmd, args, { env, timeoutMs: 60_000, recordOutput });
 }
 
-test('faults: gnome-keyring killed mid-run gives KEYRING_UNAVAILABLE within the keyring timeout', async () => {
+test('faults: gnome-keyring killed mid-run gives KEYRING_UNAVAILABLE within the keyring timeout', async (t) => {
   const isolated = freshDirs('tfx-auth-killed');
   const token = makeSecret('killed');
   const env = {
@@ -55,6 +55,7 @@ test('faults: gnome-keyring killed mid-run gives KEYRING_UNAVAILABLE within the 
     assert.equal(r.code, 'KEYRING_UNAVAILABLE', JSON.stringify(r));
     assert.ok(r.ms < 1500 + 1000, `answered in ${r.ms} ms`);
   }
+  t.diagnostic(`killed keyring: get/store/list answered KEYRING_UNAVAILABLE in ${results.map((r) => r.ms).join('/')} ms (timeout 1500 ms)`);
   assert.equal(existsSync(join(isolated.XDG_CONFIG_HOME, 'tfx-auth', 'credentials.json')), false, 'no silent fallback');
 });
 
@@ -110,7 +111,7 @@ test('faults: a full disk gives STORE_ERROR and keeps the previous login', async
   JSON.parse(readFileSync(join(mountPoint, 'config', 'tfx-auth', 'credentials.json'), 'utf8'));
 });
 
-test('faults: a 100 MB answer is cut off with bounded memory', async () => {
+test('faults: a 100 MB answer is cut off with bounded memory', async (t) => {
   const token = makeSecret('huge');
   const server = await startFakeAdo({ scenario: 'huge', tokens: [token] });
   try {
@@ -119,6 +120,7 @@ test('faults: a 100 MB answer is cut off with bounded memory', async () => {
     const grown = process.memoryUsage().rss - before;
     assert.equal(err.code, 'NOT_AZURE_DEVOPS');
     assert.ok(grown < 50 * 1024 * 1024, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
+    t.diagnostic(`100 MB answer: NOT_AZURE_DEVOPS, RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
   } finally {
     await server.close();
   }

@@ -87,6 +87,13 @@ impl ServiceUrl {
         let mut url = url;
         let path = url.path().trim_end_matches('/').to_string();
         url.set_path(&path);
+        // Percent-encoding can make the normalised form longer than the input;
+        // the limit holds for what is stored, so a key always parses again.
+        if url.as_str().len() > MAX_URL_LEN {
+            return Err(Error::invalid_url(format!(
+                "the URL is longer than {MAX_URL_LEN} characters once encoded"
+            )));
+        }
         let key = key_of(&url);
         let typed = url.as_str().trim_end_matches('/').to_string();
         Ok(ServiceUrl { typed, key, url })
@@ -292,6 +299,16 @@ mod tests {
             let err = ServiceUrl::parse(input).unwrap_err();
             assert_eq!(err.code(), "INVALID_URL", "{input:?}");
         }
+    }
+
+    #[test]
+    fn the_length_limit_holds_after_percent_encoding() {
+        // Found by fuzzing: 700 three-byte characters are 2,100 bytes once encoded (x3).
+        let input = format!("https://dev.azure.com/{}", "€".repeat(700));
+        assert!(input.len() <= MAX_URL_LEN * 2);
+        assert_eq!(ServiceUrl::parse(&input).unwrap_err().code(), "INVALID_URL");
+        let ok = ServiceUrl::parse(&format!("https://dev.azure.com/{}", "€".repeat(100))).unwrap();
+        assert_eq!(ServiceUrl::parse(ok.key()).unwrap().key(), ok.key());
     }
 
     #[test]
