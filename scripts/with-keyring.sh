@@ -56,10 +56,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Wait until the Secret Service owns its bus name.
+# Wait until the Secret Service owns its bus name (asking it anything sooner
+# could start a second daemon through D-Bus activation)...
 for _ in $(seq 1 100); do
   if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
       org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
+    break
+  fi
+  sleep 0.05
+done
+# ...and until its default collection (the login keyring) is in place: callers
+# that come earlier find no keyring.
+for _ in $(seq 1 200); do
+  if dbus-send --session --print-reply --reply-timeout=1000 --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+      org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q 'object path "/org/freedesktop/secrets/collection/'; then
     break
   fi
   sleep 0.05
