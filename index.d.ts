@@ -4,14 +4,21 @@
 export interface PatCredential { type: 'pat'; token: string }
 /** A user name (`DOMAIN\\user` on-premises) and password, sent as Basic. */
 export interface BasicCredential { type: 'basic'; username: string; password: string }
-export type Credential = PatCredential | BasicCredential
+/**
+ * A Microsoft Entra ID access token, sent as `Bearer <accessToken>`. `expiresOn` is milliseconds
+ * since the epoch (like `Date.now()`), when known. The refresh token of a stored Entra login never
+ * leaves the addon.
+ */
+export interface EntraCredential { type: 'entra'; accessToken: string; expiresOn?: number }
+export type Credential = PatCredential | BasicCredential | EntraCredential
 
 /** The stable codes carried by every error tfx-auth throws or rejects with. */
 export type TfxAuthErrorCode =
   | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE' | 'ANONYMOUS_USER'
   | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
-  | 'NOT_LOGGED_IN'
+  | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
+  | 'AZURE_CLI_ERROR'
 /** An error from tfx-auth: `code` is stable; `status` is the HTTP status where a server answered. */
 export interface TfxAuthError extends Error { code: TfxAuthErrorCode; status?: number }
 
@@ -23,6 +30,47 @@ export interface TfxAuthError extends Error { code: TfxAuthErrorCode; status?: n
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * A device code sign-in waiting for the user: show `message` (or
+ * `verificationUri` and `userCode`), then await `complete()`.
+ */
+export declare class EntraSignIn {
+  /** The code the user enters at `verificationUri`. */
+  readonly userCode: string
+  /** The page where the user signs in and enters the code. */
+  readonly verificationUri: string
+  /** One line telling the user where to go and which code to enter. */
+  readonly message: string
+  /** When the code expires: milliseconds since the epoch, like `Date.now()`. */
+  readonly expiresOn: number
+  /** The tenant signed in to: the given one, the organisation's, or `organizations`. */
+  readonly tenant: string
+  /**
+   * Waits for the user to approve the sign-in (polling at the server's
+   * interval), then validates the access token against the organisation
+   * and stores the login (access token, expiry, refresh token: one secret),
+   * makes the URL the default, and resolves like `login`. Rejects with
+   * `SIGN_IN_DECLINED`, `SIGN_IN_EXPIRED`, `ABORTED` (the signal) or any
+   * error of `login`; then nothing is stored. Can be awaited once.
+   */
+  complete(options?: { signal?: AbortSignal }): Promise<LoginResult>
+}
+
+/**
+ * Reads the expiry and tenant of an access token (a JWT) for display; the
+ * token is not verified and never echoed. Throws `INVALID_CREDENTIAL` for an
+ * empty token.
+ */
+export declare function accessTokenInfo(accessToken: string): AccessTokenInfo
+
+/** What an access token says about itself, read without verifying it. */
+export interface AccessTokenInfo {
+  /** Its `exp` claim in milliseconds since the epoch; absent when it is not a JWT. */
+  expiresOn?: number
+  /** Its `tid` claim (the tenant), when it has one. */
+  tenant?: string
+}
 
 export interface AuthenticatedUser {
   id: string
@@ -59,22 +107,58 @@ export interface ConnectOptions {
 }
 
 /**
- * A credential as JavaScript sees it: `{ type: 'pat', token }` or
- * `{ type: 'basic', username, password }`.
+ * A credential as JavaScript sees it: `{ type: 'pat', token }`,
+ * `{ type: 'basic', username, password }` or `{ type: 'entra', accessToken, expiresOn }`.
  */
 export interface CredentialData {
-  type: 'pat' | 'basic'
+  type: 'pat' | 'basic' | 'entra'
   token?: string
   username?: string
   password?: string
+  accessToken?: string
+  /** When an Entra access token expires: milliseconds since the epoch, like `Date.now()`. */
+  expiresOn?: number
 }
 
 /** Deletes the stored credential for a service URL; resolves to whether one existed. */
 export declare function deleteCredential(serviceUrl: string): Promise<boolean>
 
 /**
+ * Where and as which application to sign in; each falls back to its
+ * environment variable, then to the default.
+ */
+export interface EntraOptions {
+  /**
+   * The sign-in host, optionally with a tenant
+   * (`TFX_AUTH_ENTRA_AUTHORITY`; default `https://login.microsoftonline.com/organizations`).
+   */
+  authority?: string
+  /**
+   * The tenant id or domain (`TFX_AUTH_ENTRA_TENANT`; default: discovered
+   * from the organisation, else `organizations`).
+   */
+  tenant?: string
+  /**
+   * The public client (application) id (`TFX_AUTH_ENTRA_CLIENT_ID`;
+   * default the Azure CLI's, `04b07795-8ddb-461a-bbee-02f9e1bf7b46`).
+   */
+  clientId?: string
+}
+
+/**
+ * An access token from the Azure CLI (`az account get-access-token
+ * --resource 499b84ac-1321-427f-aa17-267ca6975798`, with `--tenant` when
+ * `TFX_AUTH_ENTRA_TENANT` is set), or `null` when `az` is not on PATH.
+ * Rejects with `AZURE_CLI_ERROR` when `az` fails (for example not logged in).
+ */
+export declare function getAzureCliToken(): Promise<Credential | null>
+
+/**
  * The stored credential for a service URL, or `null`. A login tfx-cli left in
- * plaintext under `~/.tfx` for this URL is moved into the store first.
+ * plaintext under `~/.tfx` for this URL is moved into the store first. An
+ * Entra access token is renewed first when it expires within five minutes
+ * (the rotated refresh token is stored); when the refresh token is no longer
+ * accepted this rejects with `REAUTH_REQUIRED` and the login stays stored.
  */
 export declare function getCredential(serviceUrl: string): Promise<Credential | null>
 
@@ -105,10 +189,17 @@ export interface LoginSummary {
   serviceUrl: string
   /** The normalised URL: the identity of the login. */
   normalizedUrl: string
-  authType: 'pat' | 'basic'
+  authType: 'pat' | 'basic' | 'entra'
   /** The Basic user name (`DOMAIN\\user`), for Basic logins. */
   username?: string
   isDefault: boolean
+  /**
+   * For Entra logins: when the stored access token expires (milliseconds
+   * since the epoch); `getCredential` renews it shortly before.
+   */
+  expiresOn?: number
+  /** For Entra logins: the tenant signed in to. */
+  tenant?: string
 }
 
 /**
@@ -152,6 +243,16 @@ export interface SkippedLegacyLogin {
   path: string
   reason: string
 }
+
+/**
+ * Starts a Microsoft Entra ID sign-in with the device code flow: finds the
+ * organisation's tenant (an unauthenticated request to the service URL,
+ * unless `tenant` is given) and asks the authority for a code. Resolves to
+ * an `EntraSignIn` holding the code to show; nothing is stored until its
+ * `complete()` succeeds. `options` also takes `ConnectOptions` (proxy, CAs,
+ * timeout per request, signal for this step).
+ */
+export declare function startEntraLogin(serviceUrl: string, options?: ConnectOptions & EntraOptions): Promise<EntraSignIn>
 
 /**
  * Which store holds credentials in this process (chosen on first use), whether

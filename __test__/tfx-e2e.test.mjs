@@ -2,22 +2,24 @@
 // or tfx-cli with the hook) against the fake Azure DevOps server, logins in a real gnome-keyring
 // (a private one for this suite, see tfx-helpers.mjs), stock tfx-cli (node_modules/tfx-cli
 // without the hook) as the reference for behaviour we keep. Every command runs with a fresh HOME
-// and XDG_CONFIG_HOME and TERM unset; nothing leaves loopback except `npm install` of the packed
-// tarball, which fetches tfx-cli's dependency tree from the registry (npm cache first).
+// and XDG_CONFIG_HOME and TERM unset; nothing leaves loopback.
+//
+// With TFX_AUTH_E2E_PREFIX set (scripts/test-installed.sh, `npm run test:installed`) every test
+// runs against the packed tarballs installed with `npm install -g --prefix` (the main package and
+// its @tfx-auth/binding-<platform> package) instead of this source tree; see tfx-helpers.mjs.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, sep } from 'node:path';
 import { startFakeAdo } from './fixtures/fake-ado.mjs';
-import { ROOT, isolateThisProcess, makeSecret, run, runAddonScript, findLeaks, filesUnder, record } from './helpers.mjs';
+import { isolateThisProcess, makeSecret, run, findLeaks, filesUnder, record } from './helpers.mjs';
 import {
   startPrivateKeyring, commandEnv, tfx, stockTfx, tfxAuth, keyringLookup, basicHeader, decodeBasic, runNoInput, BANNER,
+  PREFIX, PACKAGE_DIR, CWD, TFX, TFX_AUTH, loadAddon, addonScript,
 } from './tfx-helpers.mjs';
 
-const REAL_HOME = homedir(); // npm's cache lives there; captured before this process is isolated
 const self = isolateThisProcess('tfx-e2e-self'); // the in-process addon only validates
 const base = mkdtempSync(join(tmpdir(), 'tfx-e2e-'));
 // tfx's shebang and the installed bins need `node` on PATH.
@@ -25,26 +27,21 @@ const PATH = [dirname(process.execPath), ...(process.env.PATH || "").split(":")]
 
 let keyring;
 let addon;
-let packing;
 const servers = [];
 
 before(async () => {
-  // npm pack + npm i -g take ~25 s of mostly one core: start now, check in the packaging test.
-  packing = packAndInstall().then((value) => ({ value }), (error) => ({ error }));
   keyring = await startPrivateKeyring();
   process.env.DBUS_SESSION_BUS_ADDRESS = keyring.address;
-  addon = createRequire(import.meta.url)('../index.js');
+  addon = loadAddon();
 });
 
 afterEach(async () => {
-  const r = await runAddonScript('out(await addon.logoutAll());', env('cleanup').env);
+  const r = await addonScript('out(await addon.logoutAll());', env('cleanup').env);
   assert.equal(r.code, 0, r.stderr);
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 after(async () => {
-  const packed = await packing;
-  if (packed?.value) rmSync(packed.value.dir, { recursive: true, force: true });
   await keyring?.stop();
   rmSync(base, { recursive: true, force: true });
   rmSync(self.base, { recursive: true, force: true });
@@ -66,7 +63,7 @@ const buildRequests = (s) => s.requests.filter((q) => /\/_apis\/build\/builds$/i
 const filesContaining = (dir, needle) => filesUnder(dir).filter((f) => readFileSync(f).includes(needle));
 
 async function storedLogins(e) {
-  const r = await runAddonScript('out({ logins: await addon.listLogins(), def: await addon.getDefaultServiceUrl() });', e.env);
+  const r = await addonScript('out({ logins: await addon.listLogins(), def: await addon.getDefaultServiceUrl() });', e.env);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -187,7 +184,8 @@ test('interactive tfx login in a terminal (tmux): tfx prompts, the token is neve
   const q = (v) => `'${String(v).replace(/'/g, `'\\''`)}'`;
   writeFileSync(script, [
     `export HOME=${q(e.HOME)} XDG_CONFIG_HOME=${q(e.XDG_CONFIG_HOME)} DBUS_SESSION_BUS_ADDRESS=${q(keyring.address)} PATH=${q(PATH)}`,
-    `${q(process.execPath)} ${q(join(ROOT, 'tfx', 'tfx.js'))} login`,
+    `cd ${q(CWD)}`,
+    `${q(process.execPath)} ${q(TFX)} login`,
     'echo "[exit $?]"',
     'exec sleep 600',
   ].join('\n'));
@@ -355,24 +353,42 @@ test('TFX_TRACE=1 and TFX_TRACE_CACHE=1 never print a token (stock tfx-cli print
   for (const r of runs) assert.ok(!r.stdout.includes(token) && !r.stderr.includes(token));
 });
 
-test('packaging: npm pack, npm i -g --prefix; the installed tfx and tfx-auth work; require() and import of tfx-auth', { timeout: 240_000 }, async () => {
-  const packed = await packing;
-  if (packed.error) throw packed.error;
-  const { prefix, pack, install } = packed.value;
-  assert.equal(pack.code, 0, pack.stderr);
-  assert.equal(install.code, 0, install.stderr);
-  const installed = join(prefix, 'lib', 'node_modules', 'tfx-auth');
-  assert.ok(readdirSync(installed).some((f) => /^tfx-auth\..+\.node$/.test(f)), 'the addon is in the package');
+test('packaging: the tarball install (main package + @tfx-auth/binding-<platform>) loads its addon from the platform package; tfx, tfx-auth, require() and import work', {
+  skip: !PREFIX && 'tests an install of the packed tarballs: npm run test:installed (scripts/test-installed.sh)',
+}, async () => {
+  const prefix = PREFIX;
+  const installed = PACKAGE_DIR;
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+  assert.ok(!readdirSync(installed).some((f) => f.endsWith('.node')), 'the main package carries no addon');
+  assert.ok(existsSync(join(installed, 'THIRD-PARTY-LICENSES')));
+  const platforms = manifest.napi.targets.length;
+  assert.equal(Object.keys(manifest.optionalDependencies).length, platforms);
+  for (const [name, version] of Object.entries(manifest.optionalDependencies)) {
+    assert.match(name, /^@tfx-auth\/binding-[a-z0-9-]+$/);
+    assert.equal(version, manifest.version, name);
+  }
+  // The addon this process and a fresh one load is the platform package's, under the prefix.
+  const info = JSON.parse((await run(process.execPath, ['-e', `const a = require(${JSON.stringify(installed)});
+    const info = require(${JSON.stringify(join(installed, 'scripts', 'platform.js'))}).addonInfo();
+    const maps = require('node:fs').readFileSync('/proc/self/maps', 'utf8');
+    const loaded = [...new Set(maps.split('\\n').map((l) => l.split(/\\s+/)[5]).filter((f) => f && f.endsWith('.node')))];
+    console.log(JSON.stringify({ info, loaded, backend: a.storageInfo().backend }));`], { env: env('maps').env, cwd: CWD })).stdout);
+  const platformDir = join(prefix, 'lib', 'node_modules', ...info.info.packageName.split('/'));
+  assert.equal(info.info.packageName, `@tfx-auth/binding-${info.info.platformArchABI}`);
+  assert.deepEqual(info.loaded, [join(platformDir, `tfx-auth.${info.info.platformArchABI}.node`)]);
+  assert.ok(info.loaded[0].startsWith(prefix + sep));
+  assert.equal(info.backend, 'keyring');
+  assert.ok(existsSync(join(platformDir, 'THIRD-PARTY-LICENSES')));
 
   const e = env('pack');
   const token = makeSecret('pat');
   const s = await server({ tokens: [token] });
-  const login = await run(join(prefix, 'bin', 'tfx'), ['login', '--service-url', s.url, '--token', token, '--no-prompt'], { env: e.env });
+  const login = await run(TFX, ['login', '--service-url', s.url, '--token', token, '--no-prompt'], { env: e.env, cwd: CWD });
   assert.deepEqual([login.code, login.stdout, login.stderr], [0, LOGGED_IN, '']);
-  const list = await run(join(prefix, 'bin', 'tfx'), ['build', 'list', '--project', 'P'], { env: e.env });
+  const list = await run(TFX, ['build', 'list', '--project', 'P'], { env: e.env, cwd: CWD });
   assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, '']);
   assert.equal(buildRequests(s)[0].headers.authorization, basicHeader('OAuth', token));
-  const status = await run(join(prefix, 'bin', 'tfx-auth'), ['status'], { env: e.env });
+  const status = await run(TFX_AUTH, ['status'], { env: e.env, cwd: CWD });
   assert.equal(status.code, 0, status.stdout + status.stderr);
   assert.ok(status.stdout.includes(`\n${s.url} (default)\n  ✓ Logged in as Peter Fabfiber (peter@fabfiber.com)\n`), status.stdout);
 
@@ -405,7 +421,7 @@ test('packaging: npm pack, npm i -g --prefix; the installed tfx and tfx-auth wor
 test('npm start (scripts/demo.mjs) runs every step on the keyring and leaves nothing behind', async () => {
   const e = env('demo');
   const started = Date.now();
-  const r = await run(process.execPath, [join(ROOT, 'scripts', 'demo.mjs')], { env: e.env, timeoutMs: 30_000 });
+  const r = await run(process.execPath, [join(PACKAGE_DIR, 'scripts', 'demo.mjs')], { env: e.env, cwd: CWD, timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(Date.now() - started < 30_000);
   assert.equal(r.stderr, '');
@@ -431,15 +447,3 @@ test('npm start (scripts/demo.mjs) runs every step on the keyring and leaves not
 test('leak check: no token of this suite in any output, nor in any file under the test folders', () => {
   assert.deepEqual(findLeaks({ dirs: [base] }), []);
 });
-
-async function packAndInstall() {
-  const dir = mkdtempSync(join(tmpdir(), 'tfx-auth-pack-'));
-  const npmEnv = { ...process.env, HOME: REAL_HOME, PATH };
-  delete npmEnv.DBUS_SESSION_BUS_ADDRESS;
-  const pack = await run('npm', ['pack', '--pack-destination', dir, '--silent'], { env: npmEnv, cwd: ROOT, timeoutMs: 180_000, recordOutput: false });
-  const tarball = join(dir, pack.stdout.trim().split('\n').pop());
-  const prefix = join(dir, 'prefix');
-  const install = await run('npm', ['install', '--global', tarball, '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
-    { env: npmEnv, cwd: dir, timeoutMs: 180_000, recordOutput: false });
-  return { dir, prefix, pack, install };
-}

@@ -6,16 +6,31 @@
 // (and `tfx-auth status`, `tfx-auth logout --all`) see every tfx-auth item in it. A suite that
 // lists or removes everything gets its own D-Bus session and gnome-keyring (scripts/with-keyring.sh
 // nested), so it neither sees nor deletes what other suites stored.
+//
+// TFX_AUTH_E2E_PREFIX=<prefix>: the commands and the addon are those of an `npm install -g
+// --prefix <prefix>` of the packed tarballs (scripts/test-installed.sh), not this source tree:
+// `<prefix>/bin/tfx`, `<prefix>/bin/tfx-auth`, require('<prefix>/lib/node_modules/tfx-auth'),
+// run from <prefix>.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { ROOT, run } from './helpers.mjs';
 
-export const TFX = join(ROOT, 'tfx', 'tfx.js');
-export const TFX_AUTH = join(ROOT, 'bin', 'tfx-auth.js');
-export const STOCK_TFX = join(ROOT, 'node_modules', 'tfx-cli', '_build', 'tfx-cli.js');
+export const PREFIX = process.env.TFX_AUTH_E2E_PREFIX || null;
+/** The tfx-auth package under test: the installed one, or this source tree. */
+export const PACKAGE_DIR = PREFIX ? join(PREFIX, 'lib', 'node_modules', 'tfx-auth') : ROOT;
+/** What `require('tfx-auth')` loads: the installed package's main, or the generated loader here. */
+export const ADDON_MAIN = PREFIX ? PACKAGE_DIR : join(ROOT, 'index.js');
+/** Where the commands run: nowhere near a source tree when testing an install. */
+export const CWD = PREFIX || ROOT;
+export const TFX = PREFIX ? join(PREFIX, 'bin', 'tfx') : join(ROOT, 'tfx', 'tfx.js');
+export const TFX_AUTH = PREFIX ? join(PREFIX, 'bin', 'tfx-auth') : join(ROOT, 'bin', 'tfx-auth.js');
+export const STOCK_TFX = join(dirname(createRequire(join(PACKAGE_DIR, 'package.json')).resolve('tfx-cli/package.json')), '_build', 'tfx-cli.js');
+/** The addon under test, loaded in this process. */
+export const loadAddon = () => createRequire(import.meta.url)(ADDON_MAIN);
 export const BANNER = 'TFS Cross Platform Command Line Interface v0.23.1\nCopyright Microsoft Corporation\n';
 
 /**
@@ -73,9 +88,18 @@ export function commandEnv(base, label, dbusAddress, extra = {}) {
   return { ...dirs, env };
 }
 
-export const tfx = (args, env, opts = {}) => run(process.execPath, [TFX, ...args], { env, timeoutMs: 30_000, ...opts });
-export const stockTfx = (args, env, opts = {}) => run(process.execPath, [STOCK_TFX, ...args], { env, timeoutMs: 30_000, ...opts });
-export const tfxAuth = (args, env, opts = {}) => run(process.execPath, [TFX_AUTH, ...args], { env, timeoutMs: 30_000, ...opts });
+export const tfx = (args, env, opts = {}) => run(process.execPath, [TFX, ...args], { env, cwd: CWD, timeoutMs: 30_000, ...opts });
+export const stockTfx = (args, env, opts = {}) => run(process.execPath, [STOCK_TFX, ...args], { env, cwd: CWD, timeoutMs: 30_000, ...opts });
+export const tfxAuth = (args, env, opts = {}) => run(process.execPath, [TFX_AUTH, ...args], { env, cwd: CWD, timeoutMs: 30_000, ...opts });
+
+/** helpers.runAddonScript, with `addon` being the addon under test (ADDON_MAIN). */
+export function addonScript(body, env, options = {}) {
+  const script = `import { createRequire } from 'node:module';
+const addon = createRequire(${JSON.stringify(join(CWD, 'x.js'))})(${JSON.stringify(ADDON_MAIN)});
+const out = (v) => process.stdout.write(JSON.stringify(v) + '\\n');
+try { ${body} } catch (e) { out({ error: e.code ?? String(e), message: e.message }); }`;
+  return run(process.execPath, ['--input-type=module', '-e', script], { env, cwd: CWD, ...options });
+}
 
 /**
  * Runs a command with stdin closed (helpers.run writes to stdin, which fails with EPIPE for a

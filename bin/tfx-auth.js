@@ -9,28 +9,36 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 
-const ENV_PAT = 'AZURE_DEVOPS_EXT_PAT';
+const { environmentCredential, ENV_PAT, ENV_ENTRA, ENV_PIPELINE } = require('../tfx/credential');
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 const HELP = `tfx-auth: the logins tfx (tfx-cli with tfx-auth) keeps in the OS keyring
 
 Usage:
   tfx-auth status [--json] [--timeout-ms N]
-      Every stored login (URL, auth type, Basic user name, default), the store in use and
-      whether it survives a reboot, which credential tfx commands use, and a live check of
-      each login (all at once, N ms each; default ${DEFAULT_TIMEOUT_MS}). Exit 1 if any check failed.
+      Every stored login (URL, auth type, Basic user name or Entra tenant and token expiry,
+      default), the store in use and whether it survives a reboot, which credential tfx
+      commands use, and a live check of each login (all at once, N ms each; default
+      ${DEFAULT_TIMEOUT_MS}). Exit 1 if any check failed.
   tfx-auth logout [url] [--all]
       Remove the login for url (the default login when omitted), or every login with --all.
   tfx-auth migrate [--json]
       Move tfx-cli's plaintext logins (~/.tfx/*/.allusers) into the store and delete them.
   tfx-auth token [url]
       Print the stored secret for url (the default login when omitted): the personal access
-      token, or the Basic password. For scripts: TOKEN="$(tfx-auth token)".
+      token, the Basic password, or a Microsoft Entra ID access token (renewed first when it
+      is about to expire). For scripts: TOKEN="$(tfx-auth token)".
   tfx-auth --help
 
-Logging in is tfx's job: tfx login --service-url <url> [--token <pat> | --auth-type basic].
-Environment: ${ENV_PAT} (a PAT tfx commands use instead of the stored login),
-TFX_AUTH_STORE=keyring|file, TFX_AUTH_KEYRING_TIMEOUT_MS.
+Logging in is tfx's job: tfx login --service-url <url> [--token <pat> | --auth-type basic |
+--auth-type entra] (entra: a Microsoft Entra ID sign-in with a code shown on stderr).
+A tfx command's credential comes from, in order: --token or --username/--password,
+${ENV_PAT} (a PAT), ${ENV_ENTRA} (an Entra access token),
+${ENV_PIPELINE} (the Azure Pipelines job token), the stored login, the Azure CLI
+(az on PATH), tfx's prompts.
+Other environment: TFX_AUTH_STORE=keyring|file, TFX_AUTH_KEYRING_TIMEOUT_MS,
+TFX_AUTH_ENTRA_AUTHORITY, TFX_AUTH_ENTRA_TENANT, TFX_AUTH_ENTRA_CLIENT_ID.
 `;
 
 class UsageError extends Error {}
@@ -41,13 +49,9 @@ function shellQuote(word) {
   return /^[A-Za-z0-9_/.:@%+=,~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function envToken(env) {
-  return (env[ENV_PAT] || '').trim();
-}
-
 function loginCommand(login) {
-  const basic = login.authType === 'basic' ? ' --auth-type basic' : '';
-  return `tfx login --service-url ${shellQuote(login.serviceUrl)}${basic}`;
+  const authType = login.authType === 'basic' || login.authType === 'entra' ? ` --auth-type ${login.authType}` : '';
+  return `tfx login --service-url ${shellQuote(login.serviceUrl)}${authType}`;
 }
 
 // What went wrong, in words, and what fixes it; by the addon's stable error codes.
@@ -61,6 +65,8 @@ function diagnose(code, login, timeoutMs) {
     case 'ANONYMOUS_USER': return ['The server took the credential for an anonymous user', relogin];
     case 'FORBIDDEN': return ['The credential lacks a permission', `create a token with the scopes you need, then ${relogin}`];
     case 'NOT_LOGGED_IN': return ['No secret is stored for this login', relogin];
+    case 'REAUTH_REQUIRED': return ['The Microsoft Entra sign-in can no longer be renewed', relogin];
+    case 'AUTHORITY_ERROR': return ['Microsoft Entra ID refused to renew the sign-in', `check TFX_AUTH_ENTRA_AUTHORITY and TFX_AUTH_ENTRA_CLIENT_ID, then ${relogin}`];
     case 'INVALID_CREDENTIAL': return ['The stored credential is unusable', relogin];
     case 'NOT_AZURE_DEVOPS':
     case 'INVALID_URL':
@@ -87,8 +93,15 @@ function describeUser(user) {
 }
 
 function describeAuth(login) {
-  return login.authType === 'basic' ? `basic (user ${login.username ?? 'unknown'})` : 'personal access token';
+  switch (login.authType) {
+    case 'basic': return `basic (user ${login.username ?? 'unknown'})`;
+    case 'entra': return `Microsoft Entra ID${login.tenant ? ` (tenant ${login.tenant})` : ''}`;
+    default: return 'personal access token';
+  }
 }
+
+// Milliseconds since the epoch as an ISO time, to the second; null stays null.
+const isoTime = (ms) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
 
 const BACKEND_LABEL = { keyring: 'OS keyring', file: 'file', memory: 'memory (this process only)' };
 
@@ -107,12 +120,18 @@ async function checkLogin(addon, login, timeoutMs) {
     skipCertValidation: false,
     valid: false,
   };
+  if (login.authType === 'entra') {
+    result.tenant = login.tenant ?? null;
+    result.expiresOn = isoTime(login.expiresOn);
+  }
   try {
     result.skipCertValidation = (await addon.getSkipCertValidation(login.serviceUrl)) === true;
+    // For an Entra login this renews the access token when it is about to expire.
     const credential = await addon.getCredential(login.serviceUrl);
     if (!credential) {
       throw Object.assign(new Error(`No secret is stored for ${login.serviceUrl}.`), { code: 'NOT_LOGGED_IN' });
     }
+    if (credential.type === 'entra') result.expiresOn = isoTime(credential.expiresOn);
     const info = await addon.validateConnection(login.serviceUrl, credential, {
       timeoutMs,
       skipCertValidation: result.skipCertValidation,
@@ -128,10 +147,41 @@ async function checkLogin(addon, login, timeoutMs) {
   return result;
 }
 
-function credentialSource(env, defaultServiceUrl) {
-  if (envToken(env)) return { kind: 'env', label: `environment (${ENV_PAT})`, variable: ENV_PAT, defaultServiceUrl };
+// Which credential a tfx command without flags uses (precedence: tfx/credential.js).
+async function credentialSource(addon, env, defaultServiceUrl) {
+  const fromEnv = environmentCredential(env);
+  if (fromEnv) {
+    const source = { kind: 'env', label: `environment (${fromEnv.variable})`, variable: fromEnv.variable, defaultServiceUrl };
+    if (fromEnv.credential.type === 'entra') {
+      source.authType = 'entra';
+      source.expiresOn = isoTime(addon.accessTokenInfo(fromEnv.credential.accessToken).expiresOn);
+    }
+    return source;
+  }
   if (defaultServiceUrl) return { kind: 'stored', label: 'stored login', defaultServiceUrl };
+  // Nothing stored: a command would ask the Azure CLI (when az is on PATH).
+  try {
+    const az = await addon.getAzureCliToken();
+    if (az) {
+      return { kind: 'azure-cli', label: 'Azure CLI (az account get-access-token)', authType: 'entra', expiresOn: isoTime(az.expiresOn), defaultServiceUrl: null };
+    }
+  } catch (err) {
+    return { kind: 'none', label: 'none', defaultServiceUrl: null, azureCli: { code: err.code ?? 'ERROR', message: String(err.message ?? err) } };
+  }
   return { kind: 'none', label: 'none', defaultServiceUrl: null };
+}
+
+function describeSource(source) {
+  const until = source.expiresOn ? `, valid until ${source.expiresOn}` : '';
+  switch (source.kind) {
+    case 'env': {
+      const what = source.authType === 'entra' ? ` (a Microsoft Entra ID access token${until})` : '';
+      return `${source.label}${what}; tfx commands without --token or --username/--password use it instead of a stored login`;
+    }
+    case 'stored': return `${source.label} for the default URL ${source.defaultServiceUrl}`;
+    case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for URLs without a stored login`;
+    default: return source.azureCli ? `none (the Azure CLI gave no token: ${source.azureCli.message})` : 'none';
+  }
 }
 
 function paint(io) {
@@ -150,13 +200,7 @@ function renderStatus({ storage, source, logins }, io) {
   lines.push(`  - Survives a reboot: ${storage.persistent ? 'yes' : 'no'}`);
   lines.push(`  - Chosen because: ${storage.reason}`);
   if (storage.warning) lines.push(`  - Warning: ${storage.warning}`);
-  if (source.kind === 'env') {
-    lines.push(`Credential in effect: ${source.label}; tfx commands without --token or --username/--password use it instead of a stored login`);
-  } else if (source.kind === 'stored') {
-    lines.push(`Credential in effect: ${source.label} for the default URL ${source.defaultServiceUrl}`);
-  } else {
-    lines.push('Credential in effect: none');
-  }
+  lines.push(`Credential in effect: ${describeSource(source)}`);
   if (logins.length === 0) {
     lines.push('', 'No stored logins. Log in with: tfx login --service-url <organisation or collection URL>');
   }
@@ -169,6 +213,9 @@ function renderStatus({ storage, source, logins }, io) {
       lines.push(`  - ${l.error.message}`);
     }
     lines.push(`  - Auth type: ${describeAuth(l)}`);
+    if (l.authType === 'entra' && l.expiresOn) {
+      lines.push(l.valid ? `  - Access token: valid until ${l.expiresOn}, renewed automatically` : `  - Access token: expires ${l.expiresOn}`);
+    }
     if (l.skipCertValidation) lines.push('  - Certificate checks: skipped for this URL');
     if (!l.valid) lines.push(`  - To fix, ${l.error.fix}`);
   }
@@ -184,7 +231,7 @@ async function status(addon, values, io) {
   const [listed, defaultServiceUrl] = await Promise.all([addon.listLogins(), addon.getDefaultServiceUrl()]);
   // Every login is checked at once; each check is bounded by its own timeout.
   const logins = await Promise.all(listed.map((login) => checkLogin(addon, login, timeoutMs)));
-  const report = { storage, source: credentialSource(io.env, defaultServiceUrl), logins };
+  const report = { storage, source: await credentialSource(addon, io.env, defaultServiceUrl), logins };
   if (values.json) {
     const forJson = {
       ...report,
@@ -269,7 +316,8 @@ async function token(addon, positionals, io) {
   if (!credential) {
     throw Object.assign(new Error(`Not logged in to ${target}. Log in with: tfx login --service-url ${shellQuote(target)}`), { code: 'NOT_LOGGED_IN' });
   }
-  io.stdout.write(`${credential.type === 'pat' ? credential.token : credential.password}\n`);
+  const secret = { pat: credential.token, basic: credential.password, entra: credential.accessToken }[credential.type];
+  io.stdout.write(`${secret}\n`);
   return 0;
 }
 

@@ -9,7 +9,7 @@ profile=debug
 stamp=target/.tfx-auth-node-profile
 node_file="$(ls tfx-auth.*.node 2>/dev/null | head -n1 || true)"
 if [[ -n "$node_file" && "$(cat "$stamp" 2>/dev/null)" == "$profile" &&
-      -z "$(find src Cargo.toml Cargo.lock build.rs scripts/dts-header.d.ts -newer "$node_file" -print -quit)" ]]; then
+      -z "$(find src Cargo.toml Cargo.lock build.rs package.json scripts/dts-header.d.ts -newer "$node_file" -print -quit)" ]]; then
   exit 0
 fi
 echo "build: compiling the addon ($profile)"

@@ -24,6 +24,8 @@ const onPath = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 
 
 function ensureAddon() {
   if (readdirSync(ROOT).some((f) => /^tfx-auth\..+\.node$/.test(f))) return;
+  // An installed package: the addon is in its @tfx-auth/binding-<platform> package.
+  if (!existsSync(join(ROOT, 'scripts', 'build-if-stale.sh'))) return;
   say('The addon is not built yet: building it (bash scripts/build-if-stale.sh).');
   const r = spawnSync('bash', [join(ROOT, 'scripts', 'build-if-stale.sh')], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('building the addon failed; see above');

@@ -4,14 +4,21 @@
 export interface PatCredential { type: 'pat'; token: string }
 /** A user name (`DOMAIN\\user` on-premises) and password, sent as Basic. */
 export interface BasicCredential { type: 'basic'; username: string; password: string }
-export type Credential = PatCredential | BasicCredential
+/**
+ * A Microsoft Entra ID access token, sent as `Bearer <accessToken>`. `expiresOn` is milliseconds
+ * since the epoch (like `Date.now()`), when known. The refresh token of a stored Entra login never
+ * leaves the addon.
+ */
+export interface EntraCredential { type: 'entra'; accessToken: string; expiresOn?: number }
+export type Credential = PatCredential | BasicCredential | EntraCredential
 
 /** The stable codes carried by every error tfx-auth throws or rejects with. */
 export type TfxAuthErrorCode =
   | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE' | 'ANONYMOUS_USER'
   | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
-  | 'NOT_LOGGED_IN'
+  | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
+  | 'AZURE_CLI_ERROR'
 /** An error from tfx-auth: `code` is stable; `status` is the HTTP status where a server answered. */
 export interface TfxAuthError extends Error { code: TfxAuthErrorCode; status?: number }
 

@@ -5,28 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools the tests use for real: Secret Service, secret-tool, a proxy, TLS, a terminal.
-declare -A PACKAGE_OF=(
-  [gnome-keyring-daemon]=gnome-keyring [dbus-run-session]=dbus [dbus-send]=dbus
-  [secret-tool]=libsecret-tools [tinyproxy]=tinyproxy [openssl]=openssl [tmux]=tmux
-)
-missing=()
-for tool in "${!PACKAGE_OF[@]}"; do
-  command -v "$tool" >/dev/null || missing+=("${PACKAGE_OF[$tool]}")
-done
-if ((${#missing[@]})); then
-  packages="$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
-  if [[ "$(id -u)" == 0 ]]; then
-    echo "test: installing $packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $packages >/dev/null
-  else
-    echo "test: missing system packages; run: sudo apt-get install -y --no-install-recommends $packages" >&2
-    exit 1
-  fi
-fi
+bash scripts/system-packages.sh
 
 [[ -d node_modules/@napi-rs/cli ]] || npm install --no-audit --no-fund
 

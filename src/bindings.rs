@@ -1,6 +1,8 @@
 //! The napi layer: converts between JavaScript and the core, and runs core
 //! work off the JavaScript thread. No decisions live here.
 
+mod entra;
+
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -9,6 +11,10 @@ use napi::{Env, JsError, Task};
 use napi_derive::napi;
 
 use crate::credential::{AuthType, Credential as CoreCredential};
+use crate::entra::refresh::current_credential;
+use crate::entra::token::EntraToken;
+use crate::entra::transport::HttpAuthority;
+use crate::entra::unix_now;
 use crate::error::{Error as CoreError, Result as CoreResult};
 use crate::http::{Cancel, ConnectOptions as CoreOptions, HttpClients};
 use crate::logins::{Logins, MigrationReport as CoreReport, Paths};
@@ -86,15 +92,18 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for Job<T> {
 
 // ---- values crossing the boundary -------------------------------------------
 
-/// A credential as JavaScript sees it: `{ type: 'pat', token }` or
-/// `{ type: 'basic', username, password }`.
+/// A credential as JavaScript sees it: `{ type: 'pat', token }`,
+/// `{ type: 'basic', username, password }` or `{ type: 'entra', accessToken, expiresOn }`.
 #[napi(object)]
 pub struct CredentialData {
-    #[napi(js_name = "type", ts_type = "'pat' | 'basic'")]
+    #[napi(js_name = "type", ts_type = "'pat' | 'basic' | 'entra'")]
     pub kind: String,
     pub token: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
+    pub access_token: Option<String>,
+    /// When an Entra access token expires: milliseconds since the epoch, like `Date.now()`.
+    pub expires_on: Option<f64>,
 }
 
 fn credential_from_js(data: CredentialData) -> CoreResult<CoreCredential> {
@@ -105,8 +114,15 @@ fn credential_from_js(data: CredentialData) -> CoreResult<CoreCredential> {
             data.username.ok_or_else(|| missing("username"))?,
             data.password.ok_or_else(|| missing("password"))?,
         ),
+        "entra" => EntraToken::access_only(
+            data.access_token.ok_or_else(|| missing("accessToken"))?,
+            data.expires_on
+                .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                .map(|ms| (ms / 1000.0) as u64),
+        )
+        .map(CoreCredential::Entra),
         other => Err(CoreError::invalid_credential(format!(
-            "`type` must be 'pat' or 'basic', not '{}'",
+            "`type` must be 'pat', 'basic' or 'entra', not '{}'",
             other.chars().take(16).collect::<String>()
         ))),
     }
@@ -117,16 +133,38 @@ fn credential_to_js(credential: &CoreCredential) -> CredentialData {
         CoreCredential::Pat { token } => CredentialData {
             kind: "pat".into(),
             token: Some(token.to_string()),
-            username: None,
-            password: None,
+            ..no_fields()
         },
         CoreCredential::Basic { username, password } => CredentialData {
             kind: "basic".into(),
-            token: None,
             username: Some(username.clone()),
             password: Some(password.to_string()),
+            ..no_fields()
+        },
+        // Never the refresh token: it stays in the core and the store.
+        CoreCredential::Entra(token) => CredentialData {
+            kind: "entra".into(),
+            access_token: Some(token.access_token.to_string()),
+            expires_on: token.expires_at.map(seconds_to_ms),
+            ..no_fields()
         },
     }
+}
+
+fn no_fields() -> CredentialData {
+    CredentialData {
+        kind: String::new(),
+        token: None,
+        username: None,
+        password: None,
+        access_token: None,
+        expires_on: None,
+    }
+}
+
+/// Unix seconds as JavaScript milliseconds.
+fn seconds_to_ms(seconds: u64) -> f64 {
+    seconds as f64 * 1000.0
 }
 
 fn auth_type_str(t: AuthType) -> String {
@@ -140,11 +178,16 @@ pub struct LoginSummary {
     pub service_url: String,
     /// The normalised URL: the identity of the login.
     pub normalized_url: String,
-    #[napi(ts_type = "'pat' | 'basic'")]
+    #[napi(ts_type = "'pat' | 'basic' | 'entra'")]
     pub auth_type: String,
     /// The Basic user name (`DOMAIN\\user`), for Basic logins.
     pub username: Option<String>,
     pub is_default: bool,
+    /// For Entra logins: when the stored access token expires (milliseconds
+    /// since the epoch); `getCredential` renews it shortly before.
+    pub expires_on: Option<f64>,
+    /// For Entra logins: the tenant signed in to.
+    pub tenant: Option<String>,
 }
 
 /// Which credential store this process uses, and why.
@@ -228,13 +271,29 @@ pub fn storage_info(env: Env) -> napi::Result<StorageInfo> {
 }
 
 /// The stored credential for a service URL, or `null`. A login tfx-cli left in
-/// plaintext under `~/.tfx` for this URL is moved into the store first.
+/// plaintext under `~/.tfx` for this URL is moved into the store first. An
+/// Entra access token is renewed first when it expires within five minutes
+/// (the rotated refresh token is stored); when the refresh token is no longer
+/// accepted this rejects with `REAUTH_REQUIRED` and the login stays stored.
 #[napi(ts_return_type = "Promise<Credential | null>")]
-pub fn get_credential(service_url: String) -> AsyncTask<Job<Option<CredentialData>>> {
-    Job::new(move || {
-        let url = ServiceUrl::parse(&service_url)?;
-        Ok(logins()?.get(&url)?.as_ref().map(credential_to_js))
-    })
+pub fn get_credential<'env>(
+    env: &'env Env,
+    service_url: String,
+) -> napi::Result<PromiseRaw<'env, Option<CredentialData>>> {
+    env.spawn_future_with_callback(
+        async move {
+            let url = ServiceUrl::parse(&service_url)?;
+            let logins = logins()?;
+            let cancel = Cancel::default();
+            let authority = HttpAuthority::new(http_clients(), &CoreOptions::default(), &cancel);
+            current_credential(logins, &authority, &url, unix_now()).await
+        }
+        .map_ok_wrapped(),
+        |env, outcome: CoreResult<Option<CoreCredential>>| {
+            let credential = outcome.map_err(|e| js_error(env, &e))?;
+            Ok(credential.as_ref().map(credential_to_js))
+        },
+    )
 }
 
 /// Stores a credential for a service URL without validating it (see `login`).
@@ -272,6 +331,8 @@ pub fn list_logins() -> AsyncTask<Job<Vec<LoginSummary>>> {
                 auth_type: auth_type_str(l.auth_type),
                 username: l.username,
                 is_default: l.is_default,
+                expires_on: l.expires_at.map(seconds_to_ms),
+                tenant: l.tenant,
             })
             .collect())
     })

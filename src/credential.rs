@@ -1,5 +1,6 @@
-//! Credentials: PAT and Basic, tfx-cli's stored wire form (`pat:<token>`,
-//! `basic:<user>:<password>`), the Authorization header, and redaction.
+//! Credentials: PAT, Basic and Microsoft Entra ID; the stored form (tfx-cli's
+//! `pat:<token>` and `basic:<user>:<password>`, and our `entra:<json>`), the
+//! Authorization header, and redaction.
 //!
 //! Secrets live in `Zeroizing` buffers so they are wiped when dropped, and
 //! neither `Debug` nor `Display` ever prints them.
@@ -9,6 +10,7 @@ use std::fmt;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
+use crate::entra::token::EntraToken;
 use crate::error::{Error, Result};
 
 /// A secret string that is wiped on drop and never printed.
@@ -29,6 +31,9 @@ pub enum Credential {
     Pat { token: Secret },
     /// A user name (`DOMAIN\user` on-prem) and password, sent as Basic.
     Basic { username: String, password: Secret },
+    /// A Microsoft Entra ID access token (and, from a device code sign-in,
+    /// how to renew it), sent as `Bearer <access token>`.
+    Entra(EntraToken),
 }
 
 /// The kind of a credential, safe to show and to store beside it.
@@ -36,6 +41,7 @@ pub enum Credential {
 pub enum AuthType {
     Pat,
     Basic,
+    Entra,
 }
 
 impl AuthType {
@@ -43,6 +49,7 @@ impl AuthType {
         match self {
             AuthType::Pat => "pat",
             AuthType::Basic => "basic",
+            AuthType::Entra => "entra",
         }
     }
 }
@@ -73,6 +80,7 @@ impl Credential {
         match self {
             Credential::Pat { .. } => AuthType::Pat,
             Credential::Basic { .. } => AuthType::Basic,
+            Credential::Entra(_) => AuthType::Entra,
         }
     }
 
@@ -80,33 +88,45 @@ impl Credential {
     pub fn username(&self) -> Option<&str> {
         match self {
             Credential::Basic { username, .. } => Some(username),
-            Credential::Pat { .. } => None,
+            Credential::Pat { .. } | Credential::Entra(_) => None,
         }
     }
 
-    /// The secret part: the token or the password.
+    /// The secret part: the token, the password, or the Entra access token.
     pub fn secret(&self) -> &str {
         match self {
             Credential::Pat { token } => token,
             Credential::Basic { password, .. } => password,
+            Credential::Entra(token) => &token.access_token,
         }
     }
 
-    /// tfx-cli's stored form: `pat:<token>` or `basic:<user>:<password>`.
+    /// The stored form: tfx-cli's `pat:<token>` or `basic:<user>:<password>`,
+    /// or `entra:<json>` (access token, expiry, refresh token, authority).
     pub fn to_stored(&self) -> Secret {
-        Zeroizing::new(match self {
-            Credential::Pat { token } => format!("pat:{}", token.as_str()),
+        match self {
+            Credential::Pat { token } => Zeroizing::new(format!("pat:{}", token.as_str())),
             Credential::Basic { username, password } => {
-                format!("basic:{username}:{}", password.as_str())
+                Zeroizing::new(format!("basic:{username}:{}", password.as_str()))
             }
-        })
+            Credential::Entra(token) => {
+                let json = token.to_stored_json();
+                let mut stored = Zeroizing::new(String::with_capacity(json.len() + 6));
+                stored.push_str("entra:");
+                stored.push_str(&json);
+                stored
+            }
+        }
     }
 
-    /// Parses tfx-cli's stored form. The user name ends at the first `:`,
-    /// so passwords may contain `:`.
+    /// Parses the stored form. The user name ends at the first `:`, so
+    /// passwords may contain `:`.
     pub fn from_stored(stored: &str) -> Result<Self> {
         if let Some(token) = stored.strip_prefix("pat:") {
             return Credential::pat(token);
+        }
+        if let Some(json) = stored.strip_prefix("entra:") {
+            return EntraToken::from_stored_json(json).map(Credential::Entra);
         }
         if let Some(rest) = stored.strip_prefix("basic:") {
             let (username, password) = rest.split_once(':').ok_or_else(|| {
@@ -115,7 +135,7 @@ impl Credential {
             return Credential::basic(username, password);
         }
         Err(Error::invalid_credential(
-            "stored credential is neither `pat:` nor `basic:`",
+            "stored credential is neither `pat:`, `basic:` nor `entra:`",
         ))
     }
 
@@ -124,6 +144,9 @@ impl Credential {
         let pair = Zeroizing::new(match self {
             Credential::Pat { token } => format!("{PAT_USERNAME}:{}", token.as_str()),
             Credential::Basic { username, password } => format!("{username}:{}", password.as_str()),
+            Credential::Entra(token) => {
+                return Zeroizing::new(format!("Bearer {}", token.access_token.as_str()));
+            }
         });
         let encoded =
             Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
@@ -179,6 +202,7 @@ impl fmt::Debug for Credential {
                 .field("username", username)
                 .field("password", &"<redacted>")
                 .finish(),
+            Credential::Entra(token) => f.debug_tuple("Entra").field(token).finish(),
         }
     }
 }
@@ -188,6 +212,7 @@ impl fmt::Display for Credential {
         match self {
             Credential::Pat { .. } => f.write_str("personal access token"),
             Credential::Basic { username, .. } => write!(f, "Basic ({username})"),
+            Credential::Entra(_) => f.write_str("Microsoft Entra ID access token"),
         }
     }
 }
@@ -258,10 +283,31 @@ mod tests {
     }
 
     #[test]
+    fn entra_is_sent_as_bearer_and_stored_as_json() {
+        let cred = Credential::Entra(EntraToken::access_only("eyJ0.eyJ1.c2ln", Some(42)).unwrap());
+        assert_eq!(
+            cred.authorization_header().as_str(),
+            "Bearer eyJ0.eyJ1.c2ln"
+        );
+        let stored = cred.to_stored();
+        assert_eq!(
+            stored.as_str(),
+            r#"entra:{"v":1,"accessToken":"eyJ0.eyJ1.c2ln","expiresAt":42}"#
+        );
+        assert_eq!(Credential::from_stored(&stored).unwrap(), cred);
+        assert_eq!(cred.auth_type().as_str(), "entra");
+        assert_eq!(
+            Credential::from_stored("entra:{").unwrap_err().code(),
+            "INVALID_CREDENTIAL"
+        );
+    }
+
+    #[test]
     fn debug_and_display_never_show_the_secret() {
         let creds = [
             Credential::pat("s3cr3t-token").unwrap(),
             Credential::basic("peter", "s3cr3t-token").unwrap(),
+            Credential::Entra(EntraToken::access_only("s3cr3t-token", None).unwrap()),
         ];
         for cred in creds {
             for shown in [format!("{cred:?}"), format!("{cred:#?}"), cred.to_string()] {

@@ -100,6 +100,35 @@ pub enum Error {
 
     #[error("not logged in{}. Run `tfx login` first.", url.as_ref().map(|u| format!(" to {u}")).unwrap_or_default())]
     NotLoggedIn { url: Option<String> },
+
+    #[error(
+        "the Microsoft Entra sign-in for {url} can no longer be renewed ({reason}). Sign in again: tfx login --service-url {url} --auth-type entra"
+    )]
+    ReauthRequired { url: String, reason: String },
+
+    #[error(
+        "the sign-in was declined at {authority}. Run the login again and approve it, or use a personal access token."
+    )]
+    SignInDeclined { authority: String },
+
+    #[error(
+        "the sign-in code expired before the sign-in was approved (it was valid for {minutes} min). Run the login again and enter the new code sooner."
+    )]
+    SignInExpired { minutes: u64 },
+
+    #[error(
+        "Microsoft Entra ID ({authority}) refused the request: {reason}. Check the tenant and client id (TFX_AUTH_ENTRA_TENANT, TFX_AUTH_ENTRA_CLIENT_ID), or use a personal access token."
+    )]
+    Authority {
+        authority: String,
+        status: Option<u16>,
+        reason: String,
+    },
+
+    #[error(
+        "the Azure CLI gave no access token: {reason}. Run `az login` (with the account that can open the organisation), or log in with tfx login."
+    )]
+    AzureCli { reason: String },
 }
 
 /// Stable codes, as JavaScript sees them on `err.code`.
@@ -123,6 +152,11 @@ impl Error {
             Error::KeyringLocked { .. } => "KEYRING_LOCKED",
             Error::Store { .. } => "STORE_ERROR",
             Error::NotLoggedIn { .. } => "NOT_LOGGED_IN",
+            Error::ReauthRequired { .. } => "REAUTH_REQUIRED",
+            Error::SignInDeclined { .. } => "SIGN_IN_DECLINED",
+            Error::SignInExpired { .. } => "SIGN_IN_EXPIRED",
+            Error::Authority { .. } => "AUTHORITY_ERROR",
+            Error::AzureCli { .. } => "AZURE_CLI_ERROR",
         }
     }
 
@@ -134,7 +168,9 @@ impl Error {
             | Error::AnonymousUser { status, .. }
             | Error::Forbidden { status, .. }
             | Error::ServerError { status, .. } => Some(*status),
-            Error::NotAzureDevOps { status, .. } | Error::Proxy { status, .. } => *status,
+            Error::NotAzureDevOps { status, .. }
+            | Error::Proxy { status, .. }
+            | Error::Authority { status, .. } => *status,
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 //! `bindings` is the thin napi layer that only converts values and starts tasks.
 
 pub mod credential;
+pub mod entra;
 pub mod error;
 pub mod fsutil;
 pub mod http;

@@ -43,6 +43,11 @@ pub struct LoginSummary {
     pub auth_type: AuthType,
     pub username: Option<String>,
     pub is_default: bool,
+    /// When an Entra login's access token expires (Unix seconds); it is
+    /// renewed before then while the refresh token is accepted.
+    pub expires_at: Option<u64>,
+    /// An Entra login's tenant.
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,6 +172,12 @@ impl Logins {
         self.settings.remember(url, skip)
     }
 
+    /// Replaces the stored secret of `url` alone (a renewed Entra token);
+    /// settings stay as they are.
+    pub fn replace(&self, url: &ServiceUrl, credential: &Credential) -> Result<()> {
+        self.store.set(url.key(), &credential.to_stored())
+    }
+
     /// Removes only the credential; `Ok(false)` when there was none.
     pub fn delete(&self, url: &ServiceUrl) -> Result<bool> {
         self.store.delete(url.key())
@@ -232,7 +243,12 @@ impl Logins {
             let auth_type = match &credential {
                 Some(c) => c.auth_type(),
                 None if stored.starts_with("basic:") => AuthType::Basic,
+                None if stored.starts_with("entra:") => AuthType::Entra,
                 None => AuthType::Pat,
+            };
+            let entra = match &credential {
+                Some(Credential::Entra(token)) => Some(token),
+                _ => None,
             };
             let service_url = self
                 .settings
@@ -243,6 +259,8 @@ impl Logins {
                 username: credential
                     .as_ref()
                     .and_then(|c| c.username().map(str::to_string)),
+                expires_at: entra.and_then(|t| t.expires_at),
+                tenant: entra.and_then(|t| t.tenant()),
                 service_url,
                 key,
                 auth_type,

@@ -269,7 +269,7 @@ impl Identity {
 }
 
 /// Classifies a failure before a complete response arrived.
-fn transport_error(
+pub(crate) fn transport_error(
     url: &ServiceUrl,
     err: &reqwest::Error,
     proxy_in_use: bool,

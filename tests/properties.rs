@@ -3,8 +3,11 @@
 //! connectionData classifier. Properties, not just "no panic".
 
 use proptest::prelude::*;
-use tfx_auth::credential::Credential;
+use tfx_auth::credential::{Credential, Secret};
+use tfx_auth::entra::discovery::tenant_from_headers;
+use tfx_auth::entra::token::{EntraToken, RefreshGrant, is_tenant};
 use tfx_auth::service_url::{ServiceUrl, legacy_escape, legacy_unescape};
+use tfx_auth::store::chunked::{Encoding, Limit, split};
 use tfx_auth::validate::{ResponseFacts, classify};
 
 fn url_strategy() -> impl Strategy<Value = String> {
@@ -112,6 +115,57 @@ proptest! {
         if let Err(e) = classify(&url, &facts) {
             let known = ["AUTH_REJECTED", "SIGN_IN_PAGE", "ANONYMOUS_USER", "FORBIDDEN", "NOT_AZURE_DEVOPS", "SERVER_ERROR", "PROXY_ERROR"];
             prop_assert!(known.contains(&e.code()), "{}", e.code());
+        }
+    }
+
+    /// An Entra login's stored form parses back to the same credential, and
+    /// neither Debug nor Display shows a token.
+    #[test]
+    fn entra_stored_form_round_trips(
+        access in "[A-Za-z0-9._-]{8,300}",
+        refresh in proptest::option::of("[A-Za-z0-9._-]{8,300}"),
+        expires_at in proptest::option::of(any::<u64>()),
+        tenant in "[a-z0-9][a-z0-9.-]{0,40}",
+    ) {
+        let token = EntraToken {
+            access_token: Secret::new(access.clone()),
+            expires_at,
+            refresh: refresh.clone().map(|rt| RefreshGrant {
+                refresh_token: Secret::new(rt),
+                authority: format!("https://login.microsoftonline.com/{tenant}"),
+                tenant: tenant.clone(),
+                client_id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46".into(),
+            }),
+        };
+        let cred = Credential::Entra(token);
+        prop_assert_eq!(Credential::from_stored(&cred.to_stored()).unwrap(), cred.clone());
+        let shown = format!("{cred:?} {cred:#?} {cred}");
+        prop_assert!(!shown.contains(&access));
+        if let Some(rt) = refresh {
+            prop_assert!(!shown.contains(&rt));
+        }
+    }
+
+    /// Whatever a server puts in its headers, discovery yields a tenant that
+    /// is safe to put in an authority URL, or none.
+    #[test]
+    fn discovered_tenants_are_plain_segments(header in proptest::option::of(".{0,60}"), challenge in ".{0,80}") {
+        let found = tenant_from_headers(header.as_deref(), &[challenge.as_str()]);
+        if let Some(tenant) = found {
+            prop_assert!(is_tenant(&tenant));
+            prop_assert!(!tenant.contains('/') && !tenant.contains(".."));
+        }
+    }
+
+    /// Split parts rejoin to the secret and each fits the limit.
+    #[test]
+    fn split_parts_rejoin_and_fit(secret in "\\PC{0,600}", max in 16usize..300, utf16 in any::<bool>()) {
+        let limit = Limit { max_bytes: max, encoding: if utf16 { Encoding::Utf16 } else { Encoding::Utf8 } };
+        let parts = split(&secret, limit);
+        prop_assert_eq!(parts.concat(), secret.clone());
+        for part in parts {
+            let size = if utf16 { part.encode_utf16().count() * 2 } else { part.len() };
+            prop_assert!(size <= max);
         }
     }
 }

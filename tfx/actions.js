@@ -15,6 +15,40 @@ async function login(addon, serviceUrl, credential, { skipCertValidation = false
 }
 
 /**
+ * `tfx login --auth-type entra`: a device code sign-in. The code and the page to enter it on go
+ * to stderr (stdout stays tfx's); Ctrl-C while waiting aborts the sign-in (ABORTED) instead of
+ * killing the process mid-write, and a second Ctrl-C kills it as usual.
+ */
+async function loginEntra(addon, serviceUrl, { skipCertValidation = false, proxy, stderr = process.stderr } = {}) {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const options = { skipCertValidation: skipCertValidation === true, signal: controller.signal };
+    if (proxy) options.proxy = proxy;
+    const signIn = await addon.startEntraLogin(serviceUrl, options);
+    stderr.write(`${signIn.message}\n`);
+    return await signIn.complete({ signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/**
+ * An access token from the Azure CLI, or null when az is not on PATH. When az is there but gives
+ * no token (not logged in), says so on stderr and returns null: tfx then prompts as it would.
+ */
+async function azureCliCredential(addon, stderr = process.stderr) {
+  try {
+    return await addon.getAzureCliToken();
+  } catch (err) {
+    if (!err || err.code !== 'AZURE_CLI_ERROR') throw err;
+    stderr.write(`tfx-auth: warning: ${err.message}\n`);
+    return null;
+  }
+}
+
+/**
  * The default service URL. When tfx-auth has none, logins stock tfx-cli left in plaintext are
  * migrated first: the migration adopts tfx-cli's cached connection as the default.
  */
@@ -55,4 +89,4 @@ function proxyOption({ proxy, fiddler }) {
   return fiddler ? 'http://127.0.0.1:8888' : undefined;
 }
 
-module.exports = { login, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl };
+module.exports = { login, loginEntra, azureCliCredential, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl };

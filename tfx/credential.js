@@ -1,26 +1,78 @@
 'use strict';
-// Where a tfx command's credential comes from, shared by the hooked tfx-cli and the fast path:
-// explicit flags > AZURE_DEVOPS_EXT_PAT > stored login > tfx's own prompts.
+// Where a tfx command's credential comes from, shared by the hooked tfx-cli, the fast path and
+// `tfx-auth status`:
+//   explicit flags (--token, --username/--password)
+//   > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYSTEM_ACCESSTOKEN      (the environment)
+//   > the stored login > an access token from the Azure CLI (az on PATH) > tfx's own prompts.
+// `tfx login` stores what it is given: flags, then --auth-type entra (a device code sign-in),
+// then AZURE_DEVOPS_EXT_PAT; the Entra variables are never stored (their tokens expire within
+// the hour and cannot be renewed).
 
 const ENV_PAT = 'AZURE_DEVOPS_EXT_PAT';
+const ENV_ENTRA = 'TFX_ENTRA_TOKEN';
+const ENV_PIPELINE = 'SYSTEM_ACCESSTOKEN';
+
+// In precedence order. AZURE_DEVOPS_EXT_PAT keeps the place it had before Entra support, so
+// nobody's command changes credential; SYSTEM_ACCESSTOKEN (mapped into a pipeline step on
+// purpose) comes last as the most ambient of the three.
+const ENV_SOURCES = [
+  { variable: ENV_PAT, type: 'pat' },
+  { variable: ENV_ENTRA, type: 'entra' },
+  { variable: ENV_PIPELINE, type: 'entra' },
+];
+
+/** A device code sign-in: what `tfx login --auth-type entra` asks for. */
+const DEVICE_CODE = Object.freeze({ type: 'entra', deviceCode: true });
+
+function flagCredential({ username, password, token }) {
+  if (username && password) return { type: 'basic', username, password };
+  if (token) return { type: 'pat', token };
+  return null;
+}
+
+/** The first environment source that is set: `{ variable, credential }`, or null. */
+function environmentCredential(env = process.env) {
+  for (const { variable, type } of ENV_SOURCES) {
+    const value = (env[variable] || '').trim();
+    if (!value) continue;
+    const credential = type === 'pat' ? { type, token: value } : { type, accessToken: value };
+    return { variable, credential };
+  }
+  return null;
+}
 
 /**
  * The credential given on the command line or in the environment, or null.
  * Mirrors tfcommand.js getCredentials: `--username` and `--password` together win, then
- * `--token`; the environment variable stands in for `--token` (Azure CLI's devops extension
- * reads the same one), so it also wins over `--auth-type basic` without both basic flags.
+ * `--token`; the environment stands in for `--token`, so it also wins over `--auth-type basic`
+ * without both basic flags.
  */
-function explicitCredential({ username, password, token }, env = process.env) {
-  if (username && password) return { type: 'basic', username, password };
-  if (token) return { type: 'pat', token };
-  const fromEnv = (env[ENV_PAT] || '').trim();
-  if (fromEnv) return { type: 'pat', token: fromEnv };
-  return null;
+function explicitCredential(flags, env = process.env) {
+  const fromEnv = environmentCredential(env);
+  return flagCredential(flags) || (fromEnv && fromEnv.credential);
+}
+
+const isEntra = (authType) => String(authType || '').toLowerCase() === 'entra';
+
+/**
+ * What `tfx login` logs in with, or null (tfx prompts): flags, then a device code sign-in for
+ * `--auth-type entra`, then AZURE_DEVOPS_EXT_PAT.
+ */
+function loginCredential(flags, env = process.env) {
+  const given = flagCredential(flags);
+  if (given) return given;
+  if (isEntra(flags.authType)) return DEVICE_CODE;
+  const pat = (env[ENV_PAT] || '').trim();
+  return pat ? { type: 'pat', token: pat } : null;
 }
 
 // The string tfx-cli's credential store holds (exec/login.js): "pat:<token>" or
-// "basic:<user>:<password>"; the user name ends at the first ":".
+// "basic:<user>:<password>"; the user name ends at the first ":". An Entra login has no such
+// form: tfx-cli could only turn it into a Basic header.
 function toWire(cred) {
+  if (cred.type === 'entra') {
+    throw Object.assign(new Error('A Microsoft Entra ID login has no tfx-cli credential string; it is sent as a Bearer token.'), { code: 'INVALID_CREDENTIAL' });
+  }
   return cred.type === 'pat' ? `pat:${cred.token}` : `basic:${cred.username}:${cred.password}`;
 }
 
@@ -37,4 +89,7 @@ function fromWire(s) {
   return null;
 }
 
-module.exports = { explicitCredential, toWire, fromWire, ENV_PAT };
+module.exports = {
+  explicitCredential, environmentCredential, loginCredential, isEntra, toWire, fromWire,
+  DEVICE_CODE, ENV_PAT, ENV_ENTRA, ENV_PIPELINE, ENV_SOURCES,
+};

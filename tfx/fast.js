@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const actions = require('./actions');
 const { parseCommandLine } = require('./args');
-const { explicitCredential } = require('./credential');
+const { loginCredential, DEVICE_CODE } = require('./credential');
 const { TfxOutput, colorsEnabled } = require('./output');
 const { SUPPORTED_TFX_VERSIONS } = require('./versions');
 
@@ -71,7 +71,7 @@ function plan(argv, { buildDir, env = process.env, home = os.homedir() }) {
   let credential = null;
   if (parsed.command === 'login') {
     if (!v.serviceUrl) return null; // tfx prompts for it (or fails under --no-prompt)
-    credential = explicitCredential(v, env);
+    credential = loginCredential(v, env);
     if (!credential) return null; // tfx prompts by --auth-type
   }
   return { command: parsed.command, values: v, credential, outputType, level, version, env };
@@ -84,10 +84,9 @@ async function run(p, addon) {
   out.banner(p.version);
   try {
     if (p.command === 'login') {
-      await actions.login(getAddon(), p.values.serviceUrl, p.credential, {
-        skipCertValidation: p.values.skipCertValidation === true,
-        proxy: actions.proxyOption(p.values),
-      });
+      const options = { skipCertValidation: p.values.skipCertValidation === true, proxy: actions.proxyOption(p.values) };
+      if (p.credential === DEVICE_CODE) await actions.loginEntra(getAddon(), p.values.serviceUrl, options);
+      else await actions.login(getAddon(), p.values.serviceUrl, p.credential, options);
       // Login.friendlyOutput: trace.info(colors.green(...)); jsonOutput: 4-space JSON.
       if (p.outputType === 'json') out.json({ success: true });
       else out.info('Logged in successfully', 'green');

@@ -7,7 +7,7 @@
 
 const Module = require('node:module');
 const actions = require('./actions');
-const { explicitCredential, toWire, fromWire } = require('./credential');
+const { explicitCredential, loginCredential, isEntra, toWire, fromWire, DEVICE_CODE } = require('./credential');
 
 class ShapeError extends Error {}
 
@@ -41,9 +41,21 @@ function storedCredential(command, addon, serviceUrl) {
   return memo.get(key);
 }
 
+// The Azure CLI is slow to ask (~1 s of Python): at most once per command too.
+const AZURE_CLI = Symbol('tfx-auth Azure CLI token');
+function azureCliCredential(command, addon) {
+  if (!command[AZURE_CLI]) command[AZURE_CLI] = actions.azureCliCredential(addon());
+  return command[AZURE_CLI];
+}
+
 // tfcommand.js getCredentials' prompt branch: tfx's own Argument prompts (hidden for the token
 // and password) and its `--no-prompt` message ("Missing required value for argument 'token'.").
-async function promptCredential(args, authType) {
+// An Entra sign-in is not a prompt: it is `tfx login --auth-type entra`.
+async function promptCredential(args, authType, serviceUrl) {
+  if (isEntra(authType)) {
+    const url = actions.displayUrl(String(serviceUrl));
+    throw Object.assign(new Error(`Not signed in to ${url} with Microsoft Entra ID. Run: tfx login --service-url ${url} --auth-type entra`), { code: 'NOT_LOGGED_IN' });
+  }
   switch (String(authType).toLowerCase()) {
     case 'pat':
       return { type: 'pat', token: await args.token.val() };
@@ -53,7 +65,7 @@ async function promptCredential(args, authType) {
       return { type: 'basic', username, password };
     }
     default:
-      throw new Error("Unsupported auth type. Currently, 'pat' and 'basic' auth are supported.");
+      throw new Error("Unsupported auth type. Currently, 'pat', 'basic' and 'entra' auth are supported.");
   }
 }
 
@@ -124,22 +136,28 @@ function patchTfcommand(exports, ctx, filename) {
   // The same azure-devops-node-api copy tfx-cli uses (already loaded by tfcommand.js).
   const localRequire = Module.createRequire(filename);
   const webApiModule = localRequire('azure-devops-node-api/WebApi');
-  expectFunctions(webApiModule, ['getBasicHandler', 'WebApi'], 'azure-devops-node-api/WebApi');
+  expectFunctions(webApiModule, ['getBasicHandler', 'getBearerHandler', 'WebApi'], 'azure-devops-node-api/WebApi');
   const { TfsConnection } = localRequire('./connection');
   expectFunctions({ TfsConnection }, ['TfsConnection'], 'lib/connection.js exports');
 
-  const handlerFor = (cred) => cred.type === 'pat'
-    ? webApiModule.getBasicHandler('OAuth', cred.token)
-    : webApiModule.getBasicHandler(cred.username, cred.password);
+  const handlerFor = (cred) => {
+    switch (cred.type) {
+      case 'pat': return webApiModule.getBasicHandler('OAuth', cred.token);
+      case 'entra': return webApiModule.getBearerHandler(cred.accessToken);
+      default: return webApiModule.getBasicHandler(cred.username, cred.password);
+    }
+  };
 
   // useCredStore is ignored on purpose: its only `false` callers are Login.exec (replaced below)
   // and ExtensionBase.getGalleryApi, which is exactly the re-prompt of tfs-cli issue 455.
+  // Precedence: credential.js. The Azure CLI is asked only when nothing is stored for the URL.
   proto.getCredentials = async function getCredentials(serviceUrl) {
     const args = commandArgs(this);
     const flags = await flagValues(args);
     const cred = explicitCredential(flags)
       || await storedCredential(this, ctx.addon, serviceUrl)
-      || await promptCredential(args, flags.authType);
+      || await azureCliCredential(this, ctx.addon)
+      || await promptCredential(args, flags.authType, serviceUrl);
     return handlerFor(cred);
   };
 
@@ -178,9 +196,10 @@ function patchLogin(exports, ctx) {
     const skipCertValidation = (await args.skipCertValidation.val(false)) === true;
     const flags = await flagValues(args);
     // A login asks for a new credential: never the stored one (as stock).
-    const cred = explicitCredential(flags) || await promptCredential(args, flags.authType);
+    const cred = loginCredential(flags) || await promptCredential(args, flags.authType, serviceUrl);
     const proxy = actions.proxyOption({ proxy: await args.proxy.val(true), fiddler: await args.fiddler.val(true) });
-    await actions.login(ctx.addon(), serviceUrl, cred, { skipCertValidation, proxy });
+    if (cred === DEVICE_CODE) await actions.loginEntra(ctx.addon(), serviceUrl, { skipCertValidation, proxy });
+    else await actions.login(ctx.addon(), serviceUrl, cred, { skipCertValidation, proxy });
     return { success: true }; // stock friendlyOutput / jsonOutput print it
   };
 }

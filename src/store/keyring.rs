@@ -259,4 +259,40 @@ mod tests {
         let prefix = format!("https://contract.test/{}", std::process::id());
         super::super::contract::run(&store, &prefix);
     }
+
+    /// The split-and-join of large secrets against a real store's search.
+    #[test]
+    fn large_secrets_split_into_parts_on_the_real_keyring() {
+        use crate::store::chunked::{ChunkedStore, Encoding, Limit};
+        if std::env::var_os("TFX_TEST_KEYRING_PASSWORD").is_none() {
+            return;
+        }
+        let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::open().unwrap());
+        let limit = Limit {
+            max_bytes: 256,
+            encoding: Encoding::Utf16,
+        };
+        let chunked = ChunkedStore::new(Arc::clone(&store), limit);
+        let key = format!("https://chunks.test/{}", std::process::id());
+        let secret = format!("entra:{}", "x".repeat(2000));
+        chunked.set(&key, &secret).unwrap();
+        assert_eq!(chunked.get(&key).unwrap().unwrap().as_str(), secret);
+        let ours = |items: Vec<(String, Secret)>| -> Vec<(String, String)> {
+            items
+                .into_iter()
+                .filter(|(k, _)| k.starts_with(&key))
+                .map(|(k, s)| (k, s.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            ours(chunked.list().unwrap()),
+            vec![(key.clone(), secret.clone())]
+        );
+        assert_eq!(
+            ours(store.list().unwrap()).len(),
+            1 + 2006usize.div_ceil(128)
+        );
+        assert!(chunked.delete(&key).unwrap());
+        assert!(ours(store.list().unwrap()).is_empty());
+    }
 }

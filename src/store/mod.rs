@@ -5,6 +5,7 @@
 //! A store keeps one secret string (tfx-cli's `pat:`/`basic:` form) per key
 //! (the normalised service URL); it knows nothing about credentials.
 
+pub mod chunked;
 pub mod file;
 #[cfg(target_os = "linux")]
 pub mod keyring;

@@ -1,0 +1,129 @@
+//! Requests to the identity platform: form POSTs whose answers are read whole
+//! (they hold tokens, so the buffers are wiped) and classified by the caller.
+//! [`Authority`] is the seam tests replace with canned answers.
+
+use std::future::Future;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::http::{Cancel, ConnectOptions, HttpClients};
+use crate::service_url::ServiceUrl;
+
+/// Token answers are a few KiB; anything larger is not one.
+const MAX_ANSWER: usize = 256 * 1024;
+
+/// A complete answer from the authority.
+pub struct Answer {
+    pub status: u16,
+    /// Wiped on drop: a token answer holds the tokens.
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+impl Answer {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Answer {
+            status,
+            body: Zeroizing::new(body.into()),
+        }
+    }
+
+    pub fn is_server_error(&self) -> bool {
+        self.status >= 500
+    }
+}
+
+/// Sends a form to an authority endpoint.
+pub trait Authority: Sync {
+    /// POSTs `form` (`application/x-www-form-urlencoded`) to `url`.
+    ///
+    /// # Errors
+    /// Transport failures only (`NETWORK_ERROR`, `TIMEOUT`, `TLS_ERROR`,
+    /// `PROXY_ERROR`, `ABORTED`); every HTTP status is an [`Answer`].
+    fn post(
+        &self,
+        url: &ServiceUrl,
+        form: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Answer>> + Send;
+}
+
+/// The real authority, over the shared HTTP clients.
+pub struct HttpAuthority<'a> {
+    clients: &'a HttpClients,
+    options: ConnectOptions,
+    cancel: &'a Cancel,
+}
+
+impl<'a> HttpAuthority<'a> {
+    /// `options` are the call's: its proxy, CAs and timeout apply; skipping
+    /// certificate checks never does (it was chosen for the Azure DevOps URL,
+    /// not for the identity platform).
+    pub fn new(clients: &'a HttpClients, options: &ConnectOptions, cancel: &'a Cancel) -> Self {
+        let options = ConnectOptions {
+            skip_cert_validation: false,
+            ..options.clone()
+        };
+        HttpAuthority {
+            clients,
+            options,
+            cancel,
+        }
+    }
+}
+
+impl Authority for HttpAuthority<'_> {
+    async fn post(&self, url: &ServiceUrl, form: &[(&str, &str)]) -> Result<Answer> {
+        if self.cancel.is_cancelled() {
+            return Err(Error::Aborted);
+        }
+        let transport = self.clients.for_url(url, &self.options)?;
+        let proxy_in_use = transport.proxy.is_some();
+        let fail = |e: &reqwest::Error| {
+            crate::validate::transport_error(url, e, proxy_in_use, &self.options)
+        };
+        let size: usize = form.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum();
+        let mut body = Zeroizing::new(String::with_capacity(size));
+        form_urlencoded::Serializer::new(&mut *body).extend_pairs(form.iter());
+        let exchange = async {
+            let mut response = transport
+                .client
+                .post(url.as_str())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(std::mem::take(&mut *body))
+                .send()
+                .await
+                .map_err(|e| fail(&e))?;
+            let status = response.status().as_u16();
+            // Sized up front: growing the buffer would leave copies of tokens behind.
+            let expected = response.content_length().unwrap_or(16 * 1024) as usize;
+            let mut read = Zeroizing::new(Vec::with_capacity(expected.min(MAX_ANSWER)));
+            while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
+                if read.len() + chunk.len() > MAX_ANSWER {
+                    return Err(Error::Authority {
+                        authority: url.to_string(),
+                        status: Some(status),
+                        reason: "the answer is larger than 256 KiB".into(),
+                    });
+                }
+                read.extend_from_slice(&chunk);
+            }
+            Ok(Answer { status, body: read })
+        };
+        tokio::select! {
+            answer = exchange => answer,
+            () = self.cancel.cancelled() => Err(Error::Aborted),
+        }
+    }
+}
+
+/// Whether a failure may pass if tried again (the network, not the request).
+pub fn is_transient(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Network { .. } | Error::Timeout { .. } | Error::ServerError { .. }
+    )
+}
