@@ -280,19 +280,16 @@ pub fn get_credential<'env>(
     env: &'env Env,
     service_url: String,
 ) -> napi::Result<PromiseRaw<'env, Option<CredentialData>>> {
-    env.spawn_future_with_callback(
+    core_promise(
+        env,
         async move {
             let url = ServiceUrl::parse(&service_url)?;
             let logins = logins()?;
             let cancel = Cancel::default();
             let authority = HttpAuthority::new(http_clients(), &CoreOptions::default(), &cancel);
             current_credential(logins, &authority, &url, unix_now()).await
-        }
-        .map_ok_wrapped(),
-        |env, outcome: CoreResult<Option<CoreCredential>>| {
-            let credential = outcome.map_err(|e| js_error(env, &e))?;
-            Ok(credential.as_ref().map(credential_to_js))
         },
+        |credential: Option<CoreCredential>| Ok(credential.as_ref().map(credential_to_js)),
     )
 }
 
@@ -533,15 +530,14 @@ pub fn validate_connection<'env>(
     options: Option<Object>,
 ) -> napi::Result<PromiseRaw<'env, ConnectionInfo>> {
     let (options, cancel) = options_from_js(env, options)?;
-    env.spawn_future_with_callback(
+    core_promise(
+        env,
         async move {
             let url = ServiceUrl::parse(&service_url)?;
             let credential = credential_from_js(credential)?;
             crate::validate::validate(http_clients(), &url, &credential, &options, &cancel).await
-        }
-        .map_ok_wrapped(),
-        |env, outcome: CoreResult<CoreConnection>| {
-            let connection = outcome.map_err(|e| js_error(env, &e))?;
+        },
+        |connection: CoreConnection| {
             print_warnings(&connection);
             Ok(ConnectionInfo::from(connection))
         },
@@ -562,16 +558,15 @@ pub fn login<'env>(
     options: Option<Object>,
 ) -> napi::Result<PromiseRaw<'env, LoginResult>> {
     let (options, cancel) = options_from_js(env, options)?;
-    env.spawn_future_with_callback(
+    core_promise(
+        env,
         async move {
             let url = ServiceUrl::parse(&service_url)?;
             let credential = credential_from_js(credential)?;
             let logins = logins()?;
             crate::login::login(logins, http_clients(), &url, &credential, &options, &cancel).await
-        }
-        .map_ok_wrapped(),
-        |env, outcome: CoreResult<crate::login::LoginOutcome>| {
-            let outcome = outcome.map_err(|e| js_error(env, &e))?;
+        },
+        |outcome: crate::login::LoginOutcome| {
             print_warnings(&outcome.connection);
             Ok(LoginResult {
                 storage: storage_to_js(&outcome.storage),
@@ -581,14 +576,20 @@ pub fn login<'env>(
     )
 }
 
-/// Wraps a core future so napi sees success and the callback sees the core result.
-trait MapOkWrapped: std::future::Future + Sized {
-    fn map_ok_wrapped(self) -> impl std::future::Future<Output = napi::Result<Self::Output>> + Send
-    where
-        Self: Send,
-    {
-        async move { Ok(self.await) }
-    }
+/// Runs core work on napi's tokio runtime. The promise resolves with what
+/// `convert` makes of the value, or rejects with the core error as a coded JS
+/// error (built on the JavaScript thread, where `convert` runs too).
+fn core_promise<'env, T, V>(
+    env: &'env Env,
+    work: impl std::future::Future<Output = CoreResult<T>> + Send + 'static,
+    convert: impl FnOnce(T) -> napi::Result<V> + 'static,
+) -> napi::Result<PromiseRaw<'env, V>>
+where
+    T: Send + 'static,
+    V: ToNapiValue,
+{
+    env.spawn_future_with_callback(
+        async move { Ok(work.await) },
+        move |env, outcome: CoreResult<T>| convert(outcome.map_err(|e| js_error(env, &e))?),
+    )
 }
-
-impl<F: std::future::Future> MapOkWrapped for F {}

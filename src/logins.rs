@@ -353,10 +353,25 @@ impl Logins {
 }
 
 #[cfg(test)]
+impl Logins {
+    /// Logins over an in-memory store, for tests of the layers above the store.
+    pub(crate) fn in_memory(paths: &Paths) -> (Self, Arc<crate::store::memory::MemoryStore>) {
+        let store = Arc::new(crate::store::memory::MemoryStore::default());
+        let info = StorageInfo {
+            backend: crate::store::Backend::Memory,
+            persistent: false,
+            location: "memory".into(),
+            reason: "test".into(),
+            warning: None,
+        };
+        (Self::with_store(store.clone(), info, paths), store)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::memory::MemoryStore;
-    use crate::store::{Backend, StorageInfo};
     use std::fs;
 
     struct Fixture {
@@ -372,15 +387,7 @@ mod tests {
             config_dir: dir.path().join("config").join("tfx-auth"),
             home: dir.path().join("home"),
         };
-        let store = Arc::new(MemoryStore::default());
-        let info = StorageInfo {
-            backend: Backend::Memory,
-            persistent: false,
-            location: "memory".into(),
-            reason: "test".into(),
-            warning: None,
-        };
-        let logins = Logins::with_store(store.clone(), info, &paths);
+        let (logins, store) = Logins::in_memory(&paths);
         Fixture {
             _dir: dir,
             paths,

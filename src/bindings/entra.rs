@@ -8,14 +8,14 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::{
-    CredentialData, LoginResult, MapOkWrapped, credential_to_js, http_clients, js_error, logins,
+    CredentialData, LoginResult, core_promise, credential_to_js, http_clients, logins,
     options_from_js, print_warnings, seconds_to_ms, storage_to_js, throw,
 };
 use crate::credential::Credential as CoreCredential;
 use crate::entra::sign_in::{self, PendingSignIn};
 use crate::entra::token::claims;
 use crate::entra::{ENV_TENANT, EntraConfig, EntraOptions as CoreEntraOptions, azure_cli};
-use crate::error::{Error as CoreError, Result as CoreResult};
+use crate::error::Error as CoreError;
 use crate::login::LoginOutcome;
 use crate::service_url::ServiceUrl;
 
@@ -79,7 +79,8 @@ impl EntraSignIn {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        env.spawn_future_with_callback(
+        core_promise(
+            env,
             async move {
                 let pending = pending.ok_or_else(|| {
                     CoreError::invalid_credential(
@@ -87,10 +88,8 @@ impl EntraSignIn {
                     )
                 })?;
                 sign_in::complete(logins()?, http_clients(), pending, &cancel).await
-            }
-            .map_ok_wrapped(),
-            |env, outcome: CoreResult<LoginOutcome>| {
-                let outcome = outcome.map_err(|e| js_error(env, &e))?;
+            },
+            |outcome: LoginOutcome| {
                 print_warnings(&outcome.connection);
                 Ok(LoginResult {
                     storage: storage_to_js(&outcome.storage),
@@ -125,7 +124,8 @@ pub fn start_entra_login<'env>(
         },
     };
     let (connect, cancel) = options_from_js(env, options)?;
-    env.spawn_future_with_callback(
+    core_promise(
+        env,
         async move {
             let url = ServiceUrl::parse(&service_url)?;
             let config = EntraConfig::resolve(
@@ -137,10 +137,8 @@ pub fn start_entra_login<'env>(
                 &|name| std::env::var(name).ok(),
             )?;
             sign_in::start(http_clients(), url, &config, connect, &cancel).await
-        }
-        .map_ok_wrapped(),
-        |env, outcome: CoreResult<PendingSignIn>| {
-            let pending = outcome.map_err(|e| js_error(env, &e))?;
+        },
+        |pending: PendingSignIn| {
             Ok(EntraSignIn {
                 user_code: pending.code.user_code.clone(),
                 verification_uri: pending.code.verification_uri.clone(),
@@ -161,7 +159,8 @@ pub fn start_entra_login<'env>(
 pub fn get_azure_cli_token<'env>(
     env: &'env Env,
 ) -> napi::Result<PromiseRaw<'env, Option<CredentialData>>> {
-    env.spawn_future_with_callback(
+    core_promise(
+        env,
         async move {
             let path = std::env::var_os("PATH");
             let tenant = std::env::var(ENV_TENANT)
@@ -169,12 +168,8 @@ pub fn get_azure_cli_token<'env>(
                 .filter(|t| crate::entra::token::is_tenant(t.trim()));
             let token = azure_cli::token(path.as_deref(), tenant.as_deref().map(str::trim)).await?;
             Ok(token.map(CoreCredential::Entra))
-        }
-        .map_ok_wrapped(),
-        |env, outcome: CoreResult<Option<CoreCredential>>| {
-            let credential = outcome.map_err(|e| js_error(env, &e))?;
-            Ok(credential.as_ref().map(credential_to_js))
         },
+        |credential: Option<CoreCredential>| Ok(credential.as_ref().map(credential_to_js)),
     )
 }
 

@@ -159,8 +159,8 @@ mod tests {
     use crate::entra::device_code::tests::{Scripted, oauth, tokens};
     use crate::entra::transport::Answer;
     use crate::logins::Paths;
+    use crate::store::SecretStore;
     use crate::store::memory::MemoryStore;
-    use crate::store::{Backend, SecretStore, StorageInfo};
     use zeroize::Zeroizing;
 
     struct Fixture {
@@ -176,15 +176,7 @@ mod tests {
             config_dir: dir.path().join("config"),
             home: dir.path().join("home"),
         };
-        let store = Arc::new(MemoryStore::default());
-        let info = StorageInfo {
-            backend: Backend::Memory,
-            persistent: false,
-            location: "memory".into(),
-            reason: "test".into(),
-            warning: None,
-        };
-        let logins = Logins::with_store(store.clone(), info, &paths);
+        let (logins, store) = Logins::in_memory(&paths);
         let url = ServiceUrl::parse("https://dev.azure.com/fabfiber").unwrap();
         let token = EntraToken {
             access_token: Zeroizing::new("at-1".into()),
