@@ -204,7 +204,7 @@ function writeReport(r) {
     '',
     `\`${r.addon.file}\`: ${f2(r.addon.mb)} MB${r.addon.stripped ? ', stripped' : ''}; \`require\` to first call: median ${f2(r.addon.load.median)} ms (min ${f2(r.addon.load.min)}, max ${f2(r.addon.load.max)}).`,
     '',
-    'Rerun: `npm run bench` (builds the release addon if needed; `-- --runs 20` for more pairs).',
+    'Rerun: `npm run bench` (builds the release addon if needed; `-- --runs 40` for more pairs).',
     '',
   ];
   writeFileSync(resolve(ROOT, opts.out), lines.join('\n'));
