@@ -101,24 +101,9 @@ try { ${body} } catch (e) { out({ error: e.code ?? String(e), message: e.message
   return run(process.execPath, ['--input-type=module', '-e', script], { env, cwd: CWD, ...options });
 }
 
-/**
- * Runs a command with stdin closed (helpers.run writes to stdin, which fails with EPIPE for a
- * process that exits without reading it, like a tmux client). Output is not recorded.
- */
+/** A command whose output is not recorded for the leak scan (a terminal screen, say). */
 export function runNoInput(cmd, args, { env, cwd, timeoutMs = 30_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return run(cmd, args, { env, cwd, timeoutMs, recordOutput: false });
 }
 
 /** `secret-tool lookup service tfx-auth username <key>` on the given bus; '' when absent. */

@@ -371,16 +371,9 @@ pub fn set_skip_cert_validation(service_url: String, skip: bool) -> AsyncTask<Jo
 /// whether anything was removed.
 #[napi(ts_return_type = "Promise<boolean>")]
 pub fn logout(service_url: Option<String>) -> AsyncTask<Job<bool>> {
-    Job::new(move || {
-        let logins = logins()?;
-        let typed = match service_url {
-            Some(u) => u,
-            None => match logins.default_service_url()? {
-                Some(u) => u,
-                None => return Ok(false),
-            },
-        };
-        logins.logout(&ServiceUrl::parse(&typed)?)
+    Job::new(move || match service_url {
+        Some(url) => logins()?.logout(&ServiceUrl::parse(&url)?),
+        None => logins()?.logout_default(),
     })
 }
 

@@ -195,6 +195,14 @@ impl Logins {
         Ok(removed)
     }
 
+    /// Logs out of the default URL; `Ok(false)` when there is none.
+    pub fn logout_default(&self) -> Result<bool> {
+        match self.default_service_url()? {
+            Some(url) => self.logout(&ServiceUrl::parse(&url)?),
+            None => Ok(false),
+        }
+    }
+
     /// Removes every login, tfx-cli's plaintext ones included (they would
     /// otherwise come back on next use); returns how many were removed.
     pub fn logout_all(&self) -> Result<usize> {
@@ -600,5 +608,6 @@ mod tests {
         assert!(!f.logins.settings().skip_cert_validation(&a).unwrap());
         assert_eq!(f.logins.default_service_url().unwrap(), None);
         assert!(!f.logins.logout(&a).unwrap());
+        assert!(!f.logins.logout_default().unwrap());
     }
 }
