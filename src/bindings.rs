@@ -493,6 +493,15 @@ pub struct LoginResult {
     pub storage: StorageInfo,
 }
 
+/// Prints the connection's warnings (on the JS thread) and converts the outcome.
+fn login_result(outcome: crate::login::LoginOutcome) -> napi::Result<LoginResult> {
+    print_warnings(&outcome.connection);
+    Ok(LoginResult {
+        storage: storage_to_js(&outcome.storage),
+        connection: outcome.connection.into(),
+    })
+}
+
 fn storage_to_js(info: &crate::store::StorageInfo) -> StorageInfo {
     StorageInfo {
         backend: info.backend.as_str().into(),
@@ -559,13 +568,7 @@ pub fn login<'env>(
             let logins = logins()?;
             crate::login::login(logins, http_clients(), &url, &credential, &options, &cancel).await
         },
-        |outcome: crate::login::LoginOutcome| {
-            print_warnings(&outcome.connection);
-            Ok(LoginResult {
-                storage: storage_to_js(&outcome.storage),
-                connection: outcome.connection.into(),
-            })
-        },
+        login_result,
     )
 }
 

@@ -8,15 +8,14 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::{
-    CredentialData, LoginResult, core_promise, credential_to_js, http_clients, logins,
-    options_from_js, print_warnings, seconds_to_ms, storage_to_js, throw,
+    CredentialData, LoginResult, core_promise, credential_to_js, http_clients, login_result,
+    logins, options_from_js, seconds_to_ms, throw,
 };
 use crate::credential::Credential as CoreCredential;
 use crate::entra::sign_in::{self, PendingSignIn};
 use crate::entra::token::claims;
 use crate::entra::{ENV_TENANT, EntraConfig, EntraOptions as CoreEntraOptions, azure_cli};
 use crate::error::Error as CoreError;
-use crate::login::LoginOutcome;
 use crate::service_url::ServiceUrl;
 
 /// Where and as which application to sign in; each falls back to its
@@ -89,13 +88,7 @@ impl EntraSignIn {
                 })?;
                 sign_in::complete(logins()?, http_clients(), pending, &cancel).await
             },
-            |outcome: LoginOutcome| {
-                print_warnings(&outcome.connection);
-                Ok(LoginResult {
-                    storage: storage_to_js(&outcome.storage),
-                    connection: outcome.connection.into(),
-                })
-            },
+            login_result,
         )
     }
 }
