@@ -148,10 +148,14 @@ export interface EntraOptions {
 /**
  * An access token from the Azure CLI (`az account get-access-token
  * --resource 499b84ac-1321-427f-aa17-267ca6975798`, with `--tenant` when
- * `TFX_AUTH_ENTRA_TENANT` is set), or `null` when `az` is not on PATH.
- * Rejects with `AZURE_CLI_ERROR` when `az` fails (for example not logged in).
+ * `TFX_AUTH_ENTRA_TENANT` is set), or `null` when `az` is not on PATH. With a
+ * `serviceUrl`, also `null` when the token may not be sent there: it is good
+ * for every organisation of the tenant, so it goes only to Azure DevOps
+ * Services over https (`dev.azure.com`, `*.visualstudio.com`) and to hosts
+ * listed in `TFX_AUTH_AZURE_CLI_HOSTS`. Rejects with `AZURE_CLI_ERROR` when
+ * `az` fails (for example not logged in).
  */
-export declare function getAzureCliToken(): Promise<Credential | null>
+export declare function getAzureCliToken(serviceUrl?: string | undefined | null): Promise<Credential | null>
 
 /**
  * The stored credential for a service URL, or `null`. A login tfx-cli left in

@@ -8,7 +8,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startFakeAdo, IDS } from './fixtures/fake-ado.mjs';
@@ -292,6 +292,25 @@ test('addon: getCredential renews a token about to expire, stores the rotated re
   assert.equal(info.authenticatedUser.uniqueName, 'peter@fabfiber.com');
 });
 
+test('renewals in many processes at once: each waits for the one renewing, none is told to sign in again', async () => {
+  // Every access token is due at once (3 s left, the margin is 5 min) and the authority revokes
+  // a refresh token when it is used: a process that renews with a token another process has
+  // just spent would get REAUTH_REQUIRED, unless renewals take turns.
+  const { authority, ado } = await fakes({ accessTokenTtl: 3 });
+  const e = env('many', authority);
+  const login = await tfxLoginEntra(e, authority, ado.url);
+  assert.equal(login.code, 0, login.stderr);
+  // Each process renews (or takes the renewed token) and opens the organisation with it.
+  const url = JSON.stringify(ado.url);
+  const script = `const c = await addon.getCredential(${url});
+out({ user: (await addon.validateConnection(${url}, c)).authenticatedUser.uniqueName });`;
+  const runs = await Promise.all(Array.from({ length: 12 }, () => runAddonScript(script, e.env)));
+  const answers = runs.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)));
+  assert.deepEqual(answers, answers.map(() => ({ user: 'peter@fabfiber.com' })));
+  const spent = authority.refreshes();
+  assert.equal(new Set(spent).size, spent.length, 'no refresh token was used twice');
+});
+
 // ---- the tfx drop-in --------------------------------------------------------------------
 
 test('tfx login --auth-type entra: the code on stderr, the test approves it; tfx build list reuses the login with Bearer; status, token, logout', async () => {
@@ -451,7 +470,7 @@ fetch(${JSON.stringify(`${authority.url}/_fake/az`)}).then((r) => r.text()).then
   chmodSync(join(dir, 'az'), 0o755);
   return {
     path: `${dir}:${PATH}`,
-    calls: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    calls: () => (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
     fail: () => writeFileSync(mode, 'fail'),
   };
 }
@@ -498,8 +517,16 @@ test('environment sources: flags > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYST
   // The Azure CLI: asked only when nothing is stored for the URL (another collection: the
   // keyring is one per user, and the PAT above is stored for ado.url).
   const az = fakeAz(authority);
-  const withAz = env('sources-az', authority, { PATH: az.path });
   const azUrl = `${ado.origin}/AzCollection`;
+  // Its token is good for every organisation of the tenant: never to a host that is not Azure
+  // DevOps over https (this loopback server) unless the user lists it.
+  const unlisted = env('sources-az-unlisted', authority, { PATH: az.path });
+  const before = buildRequests(ado).length;
+  const refused = await tfx(['build', 'list', '--project', 'P', '--service-url', azUrl, '--no-prompt'], unlisted.env);
+  assert.deepEqual([refused.code, refused.stderr], [255, "error: Error: Missing required value for argument 'token'.\n"]);
+  assert.deepEqual(az.calls(), [], 'az is not even asked');
+  assert.equal(buildRequests(ado).length, before, 'no request reached the server');
+  const withAz = env('sources-az', authority, { PATH: az.path, TFX_AUTH_AZURE_CLI_HOSTS: '127.0.0.1' });
   const list = await tfx(['build', 'list', '--project', 'P', '--service-url', azUrl, '--no-prompt'], withAz.env);
   assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, '']);
   const azToken = bearer(buildRequests(ado).at(-1));

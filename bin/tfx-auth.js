@@ -36,7 +36,8 @@ Logging in is tfx's job: tfx login --service-url <url> [--token <pat> | --auth-t
 A tfx command's credential comes from, in order: --token or --username/--password,
 ${ENV_PAT} (a PAT), ${ENV_ENTRA} (an Entra access token),
 ${ENV_PIPELINE} (the Azure Pipelines job token), the stored login, the Azure CLI
-(az on PATH), tfx's prompts.
+(az on PATH; only for https://dev.azure.com, *.visualstudio.com and the hosts in
+TFX_AUTH_AZURE_CLI_HOSTS), tfx's prompts.
 Other environment: TFX_AUTH_STORE=keyring|file, TFX_AUTH_KEYRING_TIMEOUT_MS,
 TFX_AUTH_ENTRA_AUTHORITY, TFX_AUTH_ENTRA_TENANT, TFX_AUTH_ENTRA_CLIENT_ID.
 `;
@@ -179,7 +180,7 @@ function describeSource(source) {
       return `${source.label}${what}; tfx commands without --token or --username/--password use it instead of a stored login`;
     }
     case 'stored': return `${source.label} for the default URL ${source.defaultServiceUrl}`;
-    case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for URLs without a stored login`;
+    case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for Azure DevOps URLs (https://dev.azure.com, *.visualstudio.com, TFX_AUTH_AZURE_CLI_HOSTS) without a stored login`;
     default: return source.azureCli ? `none (the Azure CLI gave no token: ${source.azureCli.message})` : 'none';
   }
 }

@@ -2,6 +2,10 @@
 //! replaced atomically (write a temporary file, fsync, rename) while holding an
 //! advisory lock on a sidecar `.lock` file, so concurrent writers never lose
 //! each other's changes and readers never see a partial file.
+//!
+//! A folder or file that another local user can write, or owns, is never
+//! trusted: settings decide where certificate checks are skipped, so whoever
+//! can write them can turn the checks off for your URL.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
@@ -13,28 +17,98 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
-/// Creates `dir` (and parents) with mode 0700 where it does not exist yet.
+/// Creates `dir` (and parents) with mode 0700 where it does not exist yet,
+/// and checks an existing one like [`check_private_dir`].
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    check_private_dir(dir)
+}
+
+/// An existing folder must be the user's own; one that others may write or
+/// read is tightened to 0700. Missing is fine (it is created 0700 when needed).
+///
+/// # Errors
+/// `STORE_ERROR` naming the fix when another user owns it.
+pub fn check_private_dir(dir: &Path) -> Result<()> {
+    let meta = match fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("cannot inspect {}", dir.display()), e)),
+    };
+    check_owner(dir, &meta)?;
+    tighten(dir, &meta, 0o700)
+}
+
+/// Whether the current user owns what `meta` describes (always on non-Unix,
+/// where folders under the profile are private by their ACLs).
+pub fn owned_by_current_user(meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        meta.uid() == unsafe { libc::geteuid() }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        true
+    }
+}
+
+fn check_owner(path: &Path, meta: &fs::Metadata) -> Result<()> {
+    if owned_by_current_user(meta) {
+        return Ok(());
+    }
+    Err(Error::store(
+        format!(
+            "{} belongs to another user, who could change your logins or turn certificate checks off; remove it (as that user or root) and log in again",
+            path.display()
+        ),
+        None,
+    ))
+}
+
+/// Removes group and other permission bits beyond `mode` (Unix).
+fn tighten(path: &Path, meta: &fs::Metadata, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 & !mode != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::io(format!("cannot make {} private", path.display()), e))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, meta, mode);
+    Ok(())
 }
 
 /// Reads a JSON document; a missing file reads as `T::default()`.
 /// The raw bytes are wiped after parsing because they may hold secrets.
+///
+/// # Errors
+/// `STORE_ERROR` for unreadable or invalid JSON, and for a file or folder
+/// that belongs to another user.
 pub fn read_json<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    if let Some(dir) = path.parent() {
+        check_private_dir(dir)?;
+    }
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(T::default()),
         Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
     };
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
+    check_owner(path, &meta)?;
+    tighten(path, &meta, 0o600)?;
     let mut raw = Zeroizing::new(Vec::new());
     file.read_to_end(&mut raw)
         .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
@@ -59,10 +133,6 @@ pub fn update_json<T, R>(path: &Path, change: impl FnOnce(&mut T) -> Result<(R, 
 where
     T: DeserializeOwned + Serialize + Default,
 {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::store(format!("{} has no parent folder", path.display()), None))?;
-    ensure_private_dir(dir)?;
     let _lock = lock_exclusive(&lock_path(path))?;
     let mut doc: T = read_json(path)?;
     let (answer, changed) = change(&mut doc)?;
@@ -79,7 +149,7 @@ fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// Holds an exclusive advisory lock until dropped.
-struct LockGuard(File);
+pub struct LockGuard(File);
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
@@ -87,7 +157,13 @@ impl Drop for LockGuard {
     }
 }
 
-fn lock_exclusive(path: &Path) -> Result<LockGuard> {
+/// Takes an exclusive advisory lock on `path` (created 0600, in a private
+/// folder), waiting for another holder; released when the guard drops or the
+/// holding process dies.
+pub fn lock_exclusive(path: &Path) -> Result<LockGuard> {
+    if let Some(dir) = path.parent() {
+        ensure_private_dir(dir)?;
+    }
     let file = private_options()
         .read(true)
         .write(true)
@@ -177,6 +253,41 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(&sub), 0o700);
+    }
+
+    /// Whoever can write the settings can turn certificate checks off.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_others_can_write_is_tightened_and_one_they_own_refused() {
+        use std::os::unix::fs::{PermissionsExt, chown};
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("tfx-auth");
+        let path = sub.join("doc.json");
+        fs::create_dir_all(&sub).unwrap();
+        fs::set_permissions(&sub, fs::Permissions::from_mode(0o777)).unwrap();
+        fs::write(&path, r#"{"a":1}"#).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        let doc: BTreeMap<String, u32> = read_json(&path).unwrap();
+        assert_eq!(doc["a"], 1);
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&sub), mode(&path)), (0o700, 0o600));
+
+        if chown(&path, Some(65534), None).is_err() {
+            // Only root can hand a file to another user; CI runs as root.
+            assert_ne!(unsafe { libc::geteuid() }, 0);
+            return;
+        }
+        let err = read_json::<BTreeMap<String, u32>>(&path).unwrap_err();
+        assert_eq!(err.code(), "STORE_ERROR");
+        assert!(err.to_string().contains("belongs to another user"), "{err}");
+        chown(&path, Some(0), None).unwrap();
+        chown(&sub, Some(65534), None).unwrap();
+        for err in [
+            read_json::<BTreeMap<String, u32>>(&path).unwrap_err(),
+            update_json(&path, |_: &mut BTreeMap<String, u32>| Ok(((), true))).unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "STORE_ERROR");
+        }
     }
 
     #[test]

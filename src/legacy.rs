@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::credential::{Credential, Secret};
 use crate::error::{Error, Result};
-use crate::service_url::{ServiceUrl, legacy_unescape};
+use crate::service_url::{ServiceUrl, legacy_escape, legacy_unescape};
 
 /// tfx-cli's only "user" name.
 const USER_FILE: &str = ".allusers";
@@ -26,8 +26,8 @@ pub struct LegacyFile {
     pub path: PathBuf,
     /// The folder name (tfx-cli's escaped URL).
     pub name: String,
-    /// The URL read back from the folder name, when unambiguous.
-    pub url: Option<String>,
+    /// Which URL the folder belongs to, as far as can be told.
+    pub owner: Owner,
 }
 
 impl LegacyDir {
@@ -38,23 +38,17 @@ impl LegacyDir {
         }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// The plaintext login tfx-cli would have used for `url`, if any.
-    /// tfx-cli kept the URL's case, so after the exact names a folder whose
-    /// name matches case-insensitively counts too.
+    /// The plaintext login tfx-cli left for `url`, if any, and only when the
+    /// folder is certainly `url`'s ([`owner_of`]): tfx-cli's escaping drops
+    /// every `:`, so `http://127.0.0.1:18081/x` and `http://127.0.0.11:8081/x`
+    /// share a folder, and a login must never reach a host it was not made for.
+    /// tfx-cli kept the URL's case, so folders match case-insensitively.
     pub fn find(&self, url: &ServiceUrl) -> Result<Option<(PathBuf, Credential)>> {
         let names = url.legacy_names();
-        for name in &names {
-            let path = self.root.join(name).join(USER_FILE);
-            if let Some(credential) = read_login(&path)? {
-                return Ok(Some((path, credential)));
-            }
-        }
+        let cached = self.cached_connection();
         for file in self.all()? {
             if names.iter().any(|n| n.eq_ignore_ascii_case(&file.name))
+                && owner_of(&file.name, cached.as_deref()).is_owned_by(url)
                 && let Some(credential) = read_login(&file.path)?
             {
                 return Ok(Some((file.path, credential)));
@@ -70,13 +64,14 @@ impl LegacyDir {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io(format!("cannot list {}", self.root.display()), e)),
         };
+        let cached = self.cached_connection();
         let mut files = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path().join(USER_FILE);
             if name != "cache" && path.is_file() {
                 files.push(LegacyFile {
-                    url: legacy_unescape(&name),
+                    owner: owner_of(&name, cached.as_deref()),
                     path,
                     name,
                 });
@@ -107,25 +102,98 @@ impl LegacyDir {
 
     /// tfx-cli's last login URL (`cache/.connection`).
     pub fn cached_connection(&self) -> Option<String> {
-        let raw = fs::read_to_string(self.root.join("cache").join(".connection")).ok()?;
+        let raw = read_own(&self.root.join("cache").join(".connection")).ok()??;
         let url = raw.trim();
         (!url.is_empty()).then(|| url.to_string())
     }
 
     /// tfx-cli's `.skipCertValidation` flag, read as the boolean it meant.
     pub fn cached_skip_cert_validation(&self) -> bool {
-        fs::read_to_string(self.root.join("cache").join(".skipCertValidation"))
-            .map(|s| s.trim() == "true")
-            .unwrap_or(false)
+        read_own(&self.root.join("cache").join(".skipCertValidation"))
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.trim() == "true")
     }
 }
 
-fn read_login(path: &Path) -> Result<Option<Credential>> {
-    let raw: Secret = match fs::read_to_string(path) {
-        Ok(s) => Zeroizing::new(s),
+/// Which URL a plaintext login folder belongs to. tfx-cli named the folder
+/// after the URL with every `:` removed and `/` turned into `_`, so a name
+/// can stand for several URLs; this is the one rule both the migration of
+/// every login and the migration on first use follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Exactly one URL: the name reads back one way, or tfx-cli's
+    /// `cache/.connection` (its last login) names a URL with this very folder.
+    Url(String),
+    /// One origin (normalised `scheme://host[:port]`), but a `_` in the path may have
+    /// been a `/` or a `_`: the URL in use on that origin tells which.
+    Origin(String),
+    /// Not even the host can be told: a port glued to a host ending in
+    /// digits (`127.0.0.118081` is `127.0.0.1:18081` or `127.0.0.11:8081`),
+    /// or a name that is no escaped http(s) URL.
+    Unknown,
+}
+
+impl Owner {
+    /// Whether a login for `url` may be taken from this folder: only when the
+    /// folder certainly belongs to `url`'s host, never on a guess.
+    pub fn is_owned_by(&self, url: &ServiceUrl) -> bool {
+        match self {
+            Owner::Url(owner) => ServiceUrl::parse(owner).is_ok_and(|o| o.key() == url.key()),
+            Owner::Origin(origin) => *origin == url.origin_key(),
+            Owner::Unknown => false,
+        }
+    }
+}
+
+/// The owner of the folder `name`. Host names cannot hold `_` (tfx-auth
+/// refuses them), so the host part of a name ends at its first `_`.
+pub fn owner_of(name: &str, cached_connection: Option<&str>) -> Owner {
+    // The tie-breaker: tfx-cli wrote this folder for its last login's URL.
+    if let Some(cached) = cached_connection
+        && (legacy_escape(cached) == name || legacy_escape(cached.trim_end_matches('/')) == name)
+    {
+        return Owner::Url(cached.to_string());
+    }
+    let Some(read) = legacy_unescape(name) else {
+        return Owner::Unknown;
+    };
+    let path_is_ambiguous = name
+        .split_once("__")
+        .and_then(|(_, rest)| rest.split_once('_'))
+        .is_some_and(|(_, path)| path.contains('_'));
+    if !path_is_ambiguous {
+        return Owner::Url(read);
+    }
+    match ServiceUrl::parse(&read) {
+        Ok(url) => Owner::Origin(url.origin_key()),
+        Err(_) => Owner::Unknown,
+    }
+}
+
+/// Reads a file of tfx-cli's; `Ok(None)` when it is missing or belongs to
+/// another user (who could otherwise plant a login, a default URL or the
+/// certificate choice in a `~/.tfx` they can write).
+fn read_own(path: &Path) -> std::io::Result<Option<Zeroizing<String>>> {
+    let mut file = match fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
             return Ok(None);
         }
+        Err(e) => return Err(e),
+    };
+    if !crate::fsutil::owned_by_current_user(&file.metadata()?) {
+        return Ok(None);
+    }
+    let mut text = Zeroizing::new(String::new());
+    std::io::Read::read_to_string(&mut file, &mut text)?;
+    Ok(Some(text))
+}
+
+fn read_login(path: &Path) -> Result<Option<Credential>> {
+    let raw: Secret = match read_own(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(None),
         Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
     };
     let stored = raw.trim_end_matches(['\r', '\n']);
@@ -167,7 +235,10 @@ mod tests {
         assert_eq!(cred.secret(), "legacy-token");
         let files = legacy.all().unwrap();
         assert_eq!(files.len(), 1);
-        assert_eq!(files[0].url.as_deref(), Some("https://dev.azure.com/Org"));
+        assert_eq!(
+            files[0].owner,
+            Owner::Url("https://dev.azure.com/Org".into())
+        );
     }
 
     #[test]

@@ -28,12 +28,8 @@ pub async fn login(
 ) -> Result<LoginOutcome> {
     let connection = validate(clients, url, credential, options, cancel).await?;
     // Store calls are short and blocking (D-Bus or a locked file).
-    tokio::task::block_in_place(|| -> Result<()> {
-        logins.save(url, credential)?;
-        logins
-            .settings()
-            .remember(url, options.skip_cert_validation)?;
-        logins.settings().set_default(url)
+    tokio::task::block_in_place(|| {
+        logins.save_login(url, credential, Some(options.skip_cert_validation), true)
     })?;
     Ok(LoginOutcome {
         connection,

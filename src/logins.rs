@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::credential::{AuthType, Credential, Secret};
 use crate::error::{Error, Result};
-use crate::legacy::LegacyDir;
+use crate::fsutil;
+use crate::legacy::{LegacyDir, Owner};
 use crate::service_url::ServiceUrl;
 use crate::settings::Settings;
 use crate::store::{self, SecretStore, StorageInfo, StoreChoice};
@@ -75,6 +76,8 @@ pub struct Logins {
     info: StorageInfo,
     settings: Settings,
     legacy: LegacyDir,
+    /// Folder of the per-login lock files (see [`Logins::lock`]).
+    locks: PathBuf,
     /// One secret read ahead by [`Logins::prefetch`], used once by the next `get`.
     prefetched: Mutex<Option<Prefetched>>,
 }
@@ -101,6 +104,7 @@ impl Logins {
             info,
             settings: Settings::new(&paths.config_dir),
             legacy: LegacyDir::new(&paths.home),
+            locks: paths.config_dir.join("locks"),
             prefetched: Mutex::new(None),
         }
     }
@@ -149,43 +153,117 @@ impl Logins {
             None => self.store.get(url.key())?,
         };
         if let Some(stored) = stored {
-            return Credential::from_stored(&stored).map(Some).map_err(|e| {
-                Error::store(
-                    format!("the stored login for {url} cannot be read ({e}); log in again"),
-                    None,
-                )
-            });
+            return parse_stored(url, &stored).map(Some);
         }
         match self.legacy.find(url)? {
             Some((path, credential)) => {
-                self.move_into_store(url, &credential, &path)?;
+                let lock = self.lock(url)?;
+                self.move_into_store(&lock, url, &credential, &path)?;
                 Ok(Some(credential))
             }
             None => Ok(None),
         }
     }
 
-    /// Stores `credential` for `url` and remembers the URL as typed.
-    pub fn save(&self, url: &ServiceUrl, credential: &Credential) -> Result<()> {
-        self.store.set(url.key(), &credential.to_stored())?;
-        let skip = self.settings.skip_cert_validation(url)?;
-        self.settings.remember(url, skip)
+    /// What the store holds for `url`, nothing else (no read-ahead, no
+    /// migration): for reads under the login's lock.
+    pub fn stored(&self, _lock: &LoginLock, url: &ServiceUrl) -> Result<Option<Credential>> {
+        self.store
+            .get(url.key())?
+            .map(|stored| parse_stored(url, &stored))
+            .transpose()
     }
 
-    /// Replaces the stored secret of `url` alone (a renewed Entra token);
-    /// settings stay as they are.
-    pub fn replace(&self, url: &ServiceUrl, credential: &Credential) -> Result<()> {
-        self.store.set(url.key(), &credential.to_stored())
+    /// Holds `url`'s login still against every other tfx-auth process and
+    /// thread: every write of a login takes it, so a renewal that read the
+    /// login before a logout or a new login can tell and keep what is there.
+    pub fn lock(&self, url: &ServiceUrl) -> Result<LoginLock> {
+        // One file per login; a name shared by two URLs only serialises them.
+        let name: String = url
+            .key()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(120)
+            .collect();
+        let held = fsutil::lock_exclusive(&self.locks.join(format!("{name}.lock")))?;
+        Ok(LoginLock { _held: held })
+    }
+
+    /// Stores `credential` for `url` and remembers the URL as typed, keeping
+    /// its certificate choice (the JavaScript `storeCredential`).
+    pub fn save(&self, url: &ServiceUrl, credential: &Credential) -> Result<()> {
+        self.save_login(url, credential, None, false)
+    }
+
+    /// Stores `credential` for `url` with its settings: the certificate
+    /// choice (`None` keeps it) and, when asked, the URL as the default. On any
+    /// failure the earlier login is left as it was: settings are written in
+    /// one step after the secret, and a failed settings write puts the earlier
+    /// secret back.
+    pub fn save_login(
+        &self,
+        url: &ServiceUrl,
+        credential: &Credential,
+        skip_cert_validation: Option<bool>,
+        make_default: bool,
+    ) -> Result<()> {
+        let _lock = self.lock(url)?;
+        // Unreadable settings fail here, before the secret is touched.
+        self.settings.skip_cert_validation(url)?;
+        let previous = self.store.get(url.key())?;
+        self.store.set(url.key(), &credential.to_stored())?;
+        let Err(err) = self
+            .settings
+            .record_login(url, skip_cert_validation, make_default)
+        else {
+            return Ok(());
+        };
+        let restored = match &previous {
+            Some(secret) => self.store.set(url.key(), secret),
+            None => self.store.delete(url.key()).map(drop),
+        };
+        match restored {
+            Ok(()) => Err(err),
+            Err(restore) => Err(Error::store(
+                format!("{err}; the earlier login for {url} could not be put back ({restore})"),
+                None,
+            )),
+        }
+    }
+
+    /// Writes a renewed credential for `url` only if the store still holds
+    /// `read` (compare-and-swap under the login's lock): a logout or a new
+    /// login made meanwhile wins. Returns whether it wrote.
+    pub fn replace_if_unchanged(
+        &self,
+        lock: &LoginLock,
+        url: &ServiceUrl,
+        read: &Credential,
+        renewed: &Credential,
+    ) -> Result<bool> {
+        if self.stored(lock, url)?.as_ref() != Some(read) {
+            return Ok(false);
+        }
+        self.store.set(url.key(), &renewed.to_stored())?;
+        Ok(true)
     }
 
     /// Removes only the credential; `Ok(false)` when there was none.
     pub fn delete(&self, url: &ServiceUrl) -> Result<bool> {
+        let _lock = self.lock(url)?;
         self.store.delete(url.key())
     }
 
     /// Removes the credential, the URL's settings and the default if it
     /// pointed there, and any plaintext tfx-cli login for it.
     pub fn logout(&self, url: &ServiceUrl) -> Result<bool> {
+        let _lock = self.lock(url)?;
         let mut removed = self.store.delete(url.key())?;
         removed |= self.settings.forget(url)?;
         if let Some((path, _)) = self.legacy.find(url)? {
@@ -208,7 +286,15 @@ impl Logins {
     pub fn logout_all(&self) -> Result<usize> {
         let mut count = 0;
         for (key, _) in self.store.list()? {
-            if self.store.delete(&key)? {
+            let deleted = match ServiceUrl::parse(&key) {
+                Ok(url) => {
+                    let _lock = self.lock(&url)?;
+                    self.store.delete(&key)?
+                }
+                // Not a key of ours to lock (another tool's item): remove it as found.
+                Err(_) => self.store.delete(&key)?,
+            };
+            if deleted {
                 count += 1;
             }
         }
@@ -281,23 +367,23 @@ impl Logins {
     /// Moves every readable tfx-cli plaintext login into the store.
     pub fn migrate_legacy(&self) -> Result<MigrationReport> {
         let mut report = MigrationReport::default();
-        let cached = self.legacy.cached_connection();
         for file in self.legacy.all()? {
-            // The folder name loses `:`; the cached URL disambiguates it when it matches.
-            let url_text = cached
-                .as_ref()
-                .filter(|c| {
-                    crate::service_url::legacy_escape(c.trim_end_matches('/')) == file.name
-                        || crate::service_url::legacy_escape(c) == file.name
-                })
-                .cloned()
-                .or(file.url.clone());
-            let Some(url) = url_text.and_then(|u| ServiceUrl::parse(&u).ok()) else {
-                report.skipped.push(Skipped {
-                    path: file.path,
-                    reason: "the URL cannot be recovered from the folder name; log in again with tfx login".into(),
-                });
-                continue;
+            // One rule with migration on first use (`LegacyDir::find`): only a
+            // folder whose URL is certain moves; the others wait for their URL.
+            let url = match &file.owner {
+                Owner::Url(url) => ServiceUrl::parse(url).map_err(|e| e.to_string()),
+                Owner::Origin(_) => Err("the folder name does not tell whether each `_` in its path was `_` or `/`; it moves into the store the first time a tfx command uses its URL".into()),
+                Owner::Unknown => Err("the host cannot be told from the folder name (tfx-cli dropped the `:` before the port); log in again with tfx login, then delete the file".into()),
+            };
+            let url = match url {
+                Ok(url) => url,
+                Err(reason) => {
+                    report.skipped.push(Skipped {
+                        path: file.path,
+                        reason,
+                    });
+                    continue;
+                }
             };
             let credential = match self.legacy.read(&file) {
                 Ok(Some(c)) => c,
@@ -317,7 +403,8 @@ impl Logins {
                 });
                 continue;
             }
-            self.move_into_store(&url, &credential, &file.path)?;
+            let lock = self.lock(&url)?;
+            self.move_into_store(&lock, &url, &credential, &file.path)?;
             report.migrated.push(Migrated {
                 service_url: url.as_str().to_string(),
                 auth_type: credential.auth_type(),
@@ -331,6 +418,7 @@ impl Logins {
     /// tfx-cli's default URL and certificate choice when it was this URL.
     fn move_into_store(
         &self,
+        _lock: &LoginLock,
         url: &ServiceUrl,
         credential: &Credential,
         plaintext: &Path,
@@ -352,16 +440,34 @@ impl Logins {
             .and_then(|c| ServiceUrl::parse(&c).ok())
             .is_some_and(|c| c.key() == url.key());
         let skip = was_tfx_default && self.legacy.cached_skip_cert_validation();
-        self.settings.remember(url, skip)?;
-        if was_tfx_default && self.settings.default_service_url()?.is_none() {
-            self.settings.set_default(url)?;
-        }
+        let adopt_default = was_tfx_default && self.settings.default_service_url()?.is_none();
+        self.settings.record_login(url, Some(skip), adopt_default)?;
         self.legacy.remove(plaintext)
     }
 }
 
+/// Proof that a login's lock is held ([`Logins::lock`]); released on drop.
+pub struct LoginLock {
+    _held: fsutil::LockGuard,
+}
+
+fn parse_stored(url: &ServiceUrl, stored: &str) -> Result<Credential> {
+    Credential::from_stored(stored).map_err(|e| {
+        Error::store(
+            format!("the stored login for {url} cannot be read ({e}); log in again"),
+            None,
+        )
+    })
+}
+
 #[cfg(test)]
 impl Logins {
+    /// Replaces the stored secret of `url` alone, as a writer that takes no
+    /// lock would (another tool, an older tfx-auth).
+    pub(crate) fn replace(&self, url: &ServiceUrl, credential: &Credential) -> Result<()> {
+        self.store.set(url.key(), &credential.to_stored())
+    }
+
     /// Logins over an in-memory store, for tests of the layers above the store.
     pub(crate) fn in_memory(paths: &Paths) -> (Self, Arc<crate::store::memory::MemoryStore>) {
         let store = Arc::new(crate::store::memory::MemoryStore::default());
@@ -556,6 +662,115 @@ mod tests {
         let report = f.logins.migrate_legacy().unwrap();
         assert!(report.migrated.is_empty());
         assert_eq!(report.skipped.len(), 1);
+        assert!(plaintext.exists());
+    }
+
+    /// tfx-cli's folder for A is also B's name; only A's own URL may use it,
+    /// and `cache/.connection` breaks the tie only for the URL it names.
+    #[test]
+    fn a_colliding_legacy_folder_never_reaches_another_host() {
+        let f = fixture();
+        let a = "http://127.0.0.1:18081/x";
+        let b = url("http://127.0.0.11:8081/x");
+        let plaintext = write_tfx_login(&f.paths.home, a, "pat:host-a-token");
+        assert_eq!(f.logins.get(&b).unwrap(), None);
+        assert!(!f.logins.logout(&b).unwrap());
+        assert_eq!(f.logins.default_service_url().unwrap(), None);
+        assert!(plaintext.exists(), "A's file stays");
+        assert!(f.store.get(b.key()).unwrap().is_none());
+
+        fs::create_dir_all(f.paths.home.join(".tfx/cache")).unwrap();
+        fs::write(f.paths.home.join(".tfx/cache/.connection"), a).unwrap();
+        assert_eq!(f.logins.get(&b).unwrap(), None, "the tie-breaker names A");
+        assert!(plaintext.exists());
+        let got = f.logins.get(&url(a)).unwrap().unwrap();
+        assert_eq!(got.secret(), "host-a-token");
+        assert!(!plaintext.exists());
+    }
+
+    #[test]
+    fn a_folder_whose_path_may_hold_underscores_moves_only_for_its_url() {
+        let f = fixture();
+        let typed = "https://dev.azure.com/my_org";
+        let plaintext = write_tfx_login(&f.paths.home, typed, "pat:underscore-token");
+        let report = f.logins.migrate_legacy().unwrap();
+        assert!(report.migrated.is_empty());
+        assert!(plaintext.exists());
+        // Same host, and the name is exactly this URL's: its first use moves it.
+        assert_eq!(
+            f.logins.get(&url(typed)).unwrap().unwrap().secret(),
+            "underscore-token"
+        );
+        assert!(!plaintext.exists());
+    }
+
+    #[test]
+    fn a_login_that_fails_on_its_settings_leaves_the_earlier_login_as_it_was() {
+        let f = fixture();
+        let a = url("https://dev.azure.com/Org");
+        let pat = |t: &str| Credential::pat(t).unwrap();
+        f.logins
+            .save_login(&a, &pat("old-token"), Some(true), true)
+            .unwrap();
+        let settings_file = f.paths.config_dir.join("settings.json");
+        let settings_before = fs::read(&settings_file).unwrap();
+
+        // Settings that cannot be read: nothing is written.
+        fs::write(&settings_file, "{not json").unwrap();
+        let err = f
+            .logins
+            .save_login(&a, &pat("new-token"), Some(false), true)
+            .unwrap_err();
+        assert_eq!(err.code(), "STORE_ERROR");
+        assert_eq!(
+            f.store.get(a.key()).unwrap().unwrap().as_str(),
+            "pat:old-token"
+        );
+
+        // Settings that fail only when written (after the secret): it is put back.
+        fs::write(&settings_file, &settings_before).unwrap();
+        let lock = f.paths.config_dir.join("settings.json.lock");
+        fs::remove_file(&lock).unwrap();
+        fs::create_dir_all(&lock).unwrap();
+        for target in [&a, &url("https://dev.azure.com/fresh")] {
+            let err = f
+                .logins
+                .save_login(target, &pat("new-token"), Some(false), true)
+                .unwrap_err();
+            assert_eq!(err.code(), "STORE_ERROR");
+        }
+        assert_eq!(
+            f.store.get(a.key()).unwrap().unwrap().as_str(),
+            "pat:old-token"
+        );
+        assert!(
+            f.store
+                .get("https://dev.azure.com/fresh")
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(fs::read(&settings_file).unwrap(), settings_before);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn tfx_files_of_another_user_are_never_read() {
+        let f = fixture();
+        let plaintext = write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:planted");
+        let cache = f.paths.home.join(".tfx/cache");
+        fs::create_dir_all(&cache).unwrap();
+        fs::write(cache.join(".connection"), "https://dev.azure.com/Org").unwrap();
+        if std::os::unix::fs::chown(&plaintext, Some(65534), None).is_err() {
+            // Only root can hand a file to another user; CI runs as root.
+            assert_ne!(unsafe { libc::geteuid() }, 0);
+            return;
+        }
+        std::os::unix::fs::chown(cache.join(".connection"), Some(65534), None).unwrap();
+        assert_eq!(
+            f.logins.get(&url("https://dev.azure.com/Org")).unwrap(),
+            None
+        );
+        assert_eq!(f.logins.default_service_url().unwrap(), None);
         assert!(plaintext.exists());
     }
 

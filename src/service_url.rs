@@ -135,6 +135,11 @@ impl ServiceUrl {
         }
     }
 
+    /// The key's `scheme://host[:port]`: which server the login is for.
+    pub fn origin_key(&self) -> String {
+        origin_of(&self.url)
+    }
+
     pub fn host(&self) -> &str {
         self.url.host_str().unwrap_or_default()
     }
@@ -149,13 +154,19 @@ impl ServiceUrl {
 }
 
 fn key_of(url: &Url) -> String {
-    // `Url` already lower-cases scheme and host and drops the default port.
-    let mut key = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
-    if let Some(port) = url.port() {
-        key.push_str(&format!(":{port}"));
-    }
+    let mut key = origin_of(url);
     key.push_str(&url.path().trim_end_matches('/').to_lowercase());
     key
+}
+
+/// `scheme://host[:port]`; `Url` already lower-cases scheme and host and drops
+/// the default port.
+fn origin_of(url: &Url) -> String {
+    let mut origin = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        origin.push_str(&format!(":{port}"));
+    }
+    origin
 }
 
 /// tfx-cli's folder name for a service URL: every `:` removed, `/` -> `_`.

@@ -87,18 +87,35 @@ impl Settings {
             .is_some_and(|c| c.skip_cert_validation))
     }
 
-    /// Remembers the typed URL and the certificate choice for this URL alone.
-    pub fn remember(&self, url: &ServiceUrl, skip_cert_validation: bool) -> Result<()> {
-        let connection = Connection {
-            url: url.as_str().to_string(),
-            skip_cert_validation,
-        };
+    /// Records a login in one write, so it lands whole or not at all: the URL
+    /// as typed, the certificate choice for this URL alone (`None` keeps the
+    /// current one) and, when asked, the URL as the default.
+    pub fn record_login(
+        &self,
+        url: &ServiceUrl,
+        skip_cert_validation: Option<bool>,
+        make_default: bool,
+    ) -> Result<()> {
         let key = url.key().to_string();
+        let typed = url.as_str().to_string();
         self.update(|doc| {
+            let skip = skip_cert_validation.unwrap_or_else(|| {
+                doc.connections
+                    .get(&key)
+                    .is_some_and(|c| c.skip_cert_validation)
+            });
+            let connection = Connection {
+                url: typed.clone(),
+                skip_cert_validation: skip,
+            };
             let old = doc.connections.insert(key, connection.clone());
-            let changed = old.is_none_or(|o| {
+            let mut changed = old.is_none_or(|o| {
                 o.url != connection.url || o.skip_cert_validation != connection.skip_cert_validation
             });
+            if make_default && doc.default_service_url.as_deref() != Some(typed.as_str()) {
+                doc.default_service_url = Some(typed);
+                changed = true;
+            }
             ((), changed)
         })
     }
@@ -167,8 +184,8 @@ mod tests {
         let settings = Settings::new(dir.path());
         let a = url("https://a.example/Org");
         let b = url("https://b.example/org");
-        settings.remember(&a, true).unwrap();
-        settings.remember(&b, false).unwrap();
+        settings.record_login(&a, Some(true), false).unwrap();
+        settings.record_login(&b, Some(false), false).unwrap();
         assert!(
             settings
                 .skip_cert_validation(&url("https://A.example/org/"))
@@ -186,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings::new(dir.path());
         let a = url("https://dev.azure.com/Org");
-        settings.remember(&a, false).unwrap();
+        settings.record_login(&a, Some(false), false).unwrap();
         settings.set_default(&a).unwrap();
         assert_eq!(
             settings.default_service_url().unwrap().as_deref(),

@@ -35,12 +35,13 @@ async function loginEntra(addon, serviceUrl, { skipCertValidation = false, proxy
 }
 
 /**
- * An access token from the Azure CLI, or null when az is not on PATH. When az is there but gives
- * no token (not logged in), says so on stderr and returns null: tfx then prompts as it would.
+ * An access token from the Azure CLI for `serviceUrl`, or null when az is not on PATH or its
+ * token may not be sent to that URL. When az is there but gives no token (not logged in), says
+ * so on stderr and returns null: tfx then prompts as it would.
  */
-async function azureCliCredential(addon, stderr = process.stderr) {
+async function azureCliCredential(addon, serviceUrl, stderr = process.stderr) {
   try {
-    return await addon.getAzureCliToken();
+    return await addon.getAzureCliToken(serviceUrl);
   } catch (err) {
     if (!err || err.code !== 'AZURE_CLI_ERROR') throw err;
     stderr.write(`tfx-auth: warning: ${err.message}\n`);

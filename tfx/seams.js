@@ -41,11 +41,15 @@ function storedCredential(command, addon, serviceUrl) {
   return memo.get(key);
 }
 
-// The Azure CLI is slow to ask (~1 s of Python): at most once per command too.
+// The Azure CLI is slow to ask (~1 s of Python): at most once per command and URL too. The
+// addon answers null for a URL its token must not reach (anything but Azure DevOps over https,
+// unless listed in TFX_AUTH_AZURE_CLI_HOSTS).
 const AZURE_CLI = Symbol('tfx-auth Azure CLI token');
-function azureCliCredential(command, addon) {
-  if (!command[AZURE_CLI]) command[AZURE_CLI] = actions.azureCliCredential(addon());
-  return command[AZURE_CLI];
+function azureCliCredential(command, addon, serviceUrl) {
+  const memo = command[AZURE_CLI] || (command[AZURE_CLI] = new Map());
+  const key = String(serviceUrl);
+  if (!memo.has(key)) memo.set(key, actions.azureCliCredential(addon(), key));
+  return memo.get(key);
 }
 
 // tfcommand.js getCredentials' prompt branch: tfx's own Argument prompts (hidden for the token
@@ -156,7 +160,7 @@ function patchTfcommand(exports, ctx, filename) {
     const flags = await flagValues(args);
     const cred = explicitCredential(flags)
       || await storedCredential(this, ctx.addon, serviceUrl)
-      || await azureCliCredential(this, ctx.addon)
+      || await azureCliCredential(this, ctx.addon, serviceUrl)
       || await promptCredential(args, flags.authType, serviceUrl);
     return handlerFor(cred);
   };

@@ -146,15 +146,27 @@ pub fn start_entra_login<'env>(
 
 /// An access token from the Azure CLI (`az account get-access-token
 /// --resource 499b84ac-1321-427f-aa17-267ca6975798`, with `--tenant` when
-/// `TFX_AUTH_ENTRA_TENANT` is set), or `null` when `az` is not on PATH.
-/// Rejects with `AZURE_CLI_ERROR` when `az` fails (for example not logged in).
+/// `TFX_AUTH_ENTRA_TENANT` is set), or `null` when `az` is not on PATH. With a
+/// `serviceUrl`, also `null` when the token may not be sent there: it is good
+/// for every organisation of the tenant, so it goes only to Azure DevOps
+/// Services over https (`dev.azure.com`, `*.visualstudio.com`) and to hosts
+/// listed in `TFX_AUTH_AZURE_CLI_HOSTS`. Rejects with `AZURE_CLI_ERROR` when
+/// `az` fails (for example not logged in).
 #[napi(ts_return_type = "Promise<Credential | null>")]
 pub fn get_azure_cli_token<'env>(
     env: &'env Env,
+    service_url: Option<String>,
 ) -> napi::Result<PromiseRaw<'env, Option<CredentialData>>> {
     core_promise(
         env,
         async move {
+            if let Some(url) = service_url {
+                let url = ServiceUrl::parse(&url)?;
+                let allowed = std::env::var(azure_cli::ENV_HOSTS).ok();
+                if !azure_cli::may_receive_token(&url, allowed.as_deref()) {
+                    return Ok(None);
+                }
+            }
             let path = std::env::var_os("PATH");
             let tenant = std::env::var(ENV_TENANT)
                 .ok()

@@ -78,6 +78,12 @@ fn lock_for(key: &str) -> Arc<tokio::sync::Mutex<()>> {
 /// The stored credential for `url`, an Entra one renewed first when it
 /// expires within five minutes. `now` is Unix seconds.
 ///
+/// A renewal holds the login's lock (in this process and across processes)
+/// from its read to its write: a second caller waits and then finds the
+/// renewed token instead of spending a refresh token that an authority which
+/// rotates strictly has just revoked. The renewed token is written only if the
+/// stored login is still the one read (a logout or new login meanwhile wins).
+///
 /// # Errors
 /// Store errors; `REAUTH_REQUIRED` when the token must be renewed and the
 /// authority refuses the refresh token (or there is none); the transport error
@@ -89,24 +95,26 @@ pub async fn current_credential<A: Authority>(
     url: &ServiceUrl,
     now: u64,
 ) -> Result<Option<Credential>> {
-    let read = || tokio::task::block_in_place(|| logins.get(url));
-    let seen = match read()? {
+    let seen = match tokio::task::block_in_place(|| logins.get(url))? {
         Some(Credential::Entra(token)) if token.needs_refresh(now) => token.access_token,
         other => return Ok(other),
     };
-    let lock = lock_for(url.key());
-    let _renewing = lock.lock().await;
+    let in_process = lock_for(url.key());
+    let _renewing = in_process.lock().await;
+    let lock = tokio::task::block_in_place(|| logins.lock(url))?;
+    let read = || tokio::task::block_in_place(|| logins.stored(&lock, url));
     let mut token = match read()? {
         Some(Credential::Entra(token)) => token,
         other => return Ok(other),
     };
-    // Another task renewed it while this one waited: use that token (a short-lived
-    // token may well be "due" again at once, but renewing twice gains nothing).
+    // Another task or process renewed it while this one waited: use that
+    // token (a short-lived token may well be "due" again at once, but renewing
+    // twice gains nothing).
     if token.access_token != seen && !token.is_expired(now) {
         return Ok(Some(Credential::Entra(token)));
     }
-    // Twice at most: once more when another process rotated the refresh token
-    // while this one was using the old one.
+    // Twice at most: once more when a writer that takes no lock (an older
+    // tfx-auth) rotated the refresh token while this one was using the old one.
     for attempt in 0..2 {
         if !token.needs_refresh(now) {
             return Ok(Some(Credential::Entra(token)));
@@ -122,9 +130,14 @@ pub async fn current_credential<A: Authority>(
         };
         match refresh(authority, &grant, now).await {
             Ok(renewed) => {
-                let credential = Credential::Entra(renewed);
-                tokio::task::block_in_place(|| logins.replace(url, &credential))?;
-                return Ok(Some(credential));
+                let renewed = Credential::Entra(renewed);
+                let read = Credential::Entra(token);
+                // When the login changed meanwhile, this command still uses the
+                // token it renewed; the store keeps what is there.
+                tokio::task::block_in_place(|| {
+                    logins.replace_if_unchanged(&lock, url, &read, &renewed)
+                })?;
+                return Ok(Some(renewed));
             }
             // Until it expires, the current token still opens the door.
             Err(RefreshError::Failed(err)) if token.is_expired(now) => return Err(err),
@@ -165,6 +178,7 @@ mod tests {
 
     struct Fixture {
         _dir: tempfile::TempDir,
+        paths: Paths,
         store: Arc<MemoryStore>,
         logins: Logins,
         url: ServiceUrl,
@@ -191,6 +205,7 @@ mod tests {
         logins.replace(&url, &Credential::Entra(token)).unwrap();
         Fixture {
             _dir: dir,
+            paths,
             store,
             logins,
             url,
@@ -383,5 +398,82 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(pat.secret(), "pat-123456");
+    }
+
+    /// Another process (its own `Logins` over the same store and folders)
+    /// changes the login while this one is at the authority.
+    struct MeanwhileAuthority<'a> {
+        fixture: &'a Fixture,
+        script: Scripted,
+        change: fn(&Logins, &ServiceUrl),
+        other: Mutex<Option<std::thread::JoinHandle<()>>>,
+    }
+
+    impl Authority for MeanwhileAuthority<'_> {
+        async fn post(&self, url: &ServiceUrl, form: &[(&str, &str)]) -> Result<Answer> {
+            let info = crate::store::StorageInfo {
+                backend: crate::store::Backend::Memory,
+                persistent: false,
+                location: "memory".into(),
+                reason: "test".into(),
+                warning: None,
+            };
+            let other = Logins::with_store(self.fixture.store.clone(), info, &self.fixture.paths);
+            let (target, change) = (self.fixture.url.clone(), self.change);
+            let (done, finished) = std::sync::mpsc::channel();
+            let handle = std::thread::spawn(move || {
+                change(&other, &target);
+                let _ = done.send(());
+            });
+            // Without the lock the change lands now, before the renewal writes.
+            let _ = finished.recv_timeout(std::time::Duration::from_millis(300));
+            *self.other.lock().unwrap() = Some(handle);
+            self.script.post(url, form).await
+        }
+    }
+
+    async fn renew_while(f: &Fixture, change: fn(&Logins, &ServiceUrl)) -> Credential {
+        let authority = MeanwhileAuthority {
+            fixture: f,
+            script: Scripted::new(vec![tokens("at-2", "rt-2")]),
+            change,
+            other: Mutex::new(None),
+        };
+        let renewed = current_credential(&f.logins, &authority, &f.url, 1000)
+            .await
+            .unwrap()
+            .unwrap();
+        let other = authority.other.lock().unwrap().take().unwrap();
+        other.join().unwrap();
+        renewed
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_logout_during_a_renewal_is_not_undone() {
+        let f = fixture(1100, Some("rt-1"));
+        let renewed = renew_while(&f, |other, url| {
+            other.logout(url).unwrap();
+        })
+        .await;
+        assert_eq!(
+            renewed.secret(),
+            "at-2",
+            "this command still gets its token"
+        );
+        assert!(f.store.get(f.url.key()).unwrap().is_none(), "logged out");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_new_login_during_a_renewal_is_kept() {
+        let f = fixture(1100, Some("rt-1"));
+        renew_while(&f, |other, url| {
+            let pat = Credential::pat("new-pat-123").unwrap();
+            other.save_login(url, &pat, Some(false), true).unwrap();
+        })
+        .await;
+        assert_eq!(
+            f.store.get(f.url.key()).unwrap().unwrap().as_str(),
+            "pat:new-pat-123"
+        );
     }
 }
