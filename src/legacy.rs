@@ -125,9 +125,11 @@ pub enum Owner {
     /// Exactly one URL: the name reads back one way, or tfx-cli's
     /// `cache/.connection` (its last login) names a URL with this very folder.
     Url(String),
-    /// One origin (normalised `scheme://host[:port]`), but a `_` in the path may have
-    /// been a `/` or a `_`: the URL in use on that origin tells which.
-    Origin(String),
+    /// One origin (normalised `scheme://host[:port]`), but a `_` in the path
+    /// may have been a `/` or a `_`: the URL in use on that origin tells which;
+    /// without one, `likely_url` is the reading tfx-cli accepts (a path of one
+    /// segment, or `/tfs/<collection>`: lib/connection.js).
+    Origin { origin: String, likely_url: String },
     /// Not even the host can be told: a port glued to a host ending in
     /// digits (`127.0.0.118081` is `127.0.0.1:18081` or `127.0.0.11:8081`),
     /// or a name that is no escaped http(s) URL.
@@ -140,7 +142,7 @@ impl Owner {
     pub fn is_owned_by(&self, url: &ServiceUrl) -> bool {
         match self {
             Owner::Url(owner) => ServiceUrl::parse(owner).is_ok_and(|o| o.key() == url.key()),
-            Owner::Origin(origin) => *origin == url.origin_key(),
+            Owner::Origin { origin, .. } => *origin == url.origin_key(),
             Owner::Unknown => false,
         }
     }
@@ -158,16 +160,26 @@ pub fn owner_of(name: &str, cached_connection: Option<&str>) -> Owner {
     let Some(read) = legacy_unescape(name) else {
         return Owner::Unknown;
     };
-    let path_is_ambiguous = name
+    // `legacy_unescape` read every `_` of the path as `/`.
+    let path = name
         .split_once("__")
         .and_then(|(_, rest)| rest.split_once('_'))
-        .is_some_and(|(_, path)| path.contains('_'));
-    if !path_is_ambiguous {
+        .map(|(_, path)| path);
+    let Some(path) = path.filter(|p| p.contains('_')) else {
         return Owner::Url(read);
-    }
-    match ServiceUrl::parse(&read) {
-        Ok(url) => Owner::Origin(url.origin_key()),
-        Err(_) => Owner::Unknown,
+    };
+    let Ok(url) = ServiceUrl::parse(&read) else {
+        return Owner::Unknown;
+    };
+    let origin = url.origin_key();
+    let likely_path = match path.strip_prefix("tfs_") {
+        Some(collection) => format!("tfs/{collection}"),
+        None => path.to_string(),
+    };
+    let scheme_host = &read[..read.len() - path.len()];
+    Owner::Origin {
+        likely_url: format!("{scheme_host}{likely_path}"),
+        origin,
     }
 }
 

@@ -213,9 +213,11 @@ impl Logins {
         skip_cert_validation: Option<bool>,
         make_default: bool,
     ) -> Result<()> {
-        let _lock = self.lock(url)?;
-        // Unreadable settings fail here, before the secret is touched.
+        // Unreadable settings and an unusable store fail here, before the
+        // secret is touched or a lock file made.
         self.settings.skip_cert_validation(url)?;
+        self.store.get(url.key())?;
+        let _lock = self.lock(url)?;
         let previous = self.store.get(url.key())?;
         self.store.set(url.key(), &credential.to_stored())?;
         let Err(err) = self
@@ -372,8 +374,13 @@ impl Logins {
             // folder whose URL is certain moves; the others wait for their URL.
             let url = match &file.owner {
                 Owner::Url(url) => ServiceUrl::parse(url).map_err(|e| e.to_string()),
-                Owner::Origin(_) => Err("the folder name does not tell whether each `_` in its path was `_` or `/`; it moves into the store the first time a tfx command uses its URL".into()),
-                Owner::Unknown => Err("the host cannot be told from the folder name (tfx-cli dropped the `:` before the port); log in again with tfx login, then delete the file".into()),
+                Owner::Origin { likely_url, .. } => {
+                    ServiceUrl::parse(likely_url).map_err(|e| e.to_string())
+                }
+                Owner::Unknown => Err(
+                    "the URL cannot be recovered from the folder name; log in again with tfx login"
+                        .into(),
+                ),
             };
             let url = match url {
                 Ok(url) => url,
@@ -688,18 +695,50 @@ mod tests {
         assert!(!plaintext.exists());
     }
 
+    /// A `_` in a folder name may have been `_` or `/`: same host either way.
+    /// The migration of every login takes the reading tfx-cli accepts (one
+    /// segment, or `/tfs/<collection>`); a URL in use takes its own folder.
     #[test]
-    fn a_folder_whose_path_may_hold_underscores_moves_only_for_its_url() {
+    fn underscores_in_a_legacy_path_stay_on_their_host() {
         let f = fixture();
-        let typed = "https://dev.azure.com/my_org";
-        let plaintext = write_tfx_login(&f.paths.home, typed, "pat:underscore-token");
+        write_tfx_login(
+            &f.paths.home,
+            "http://tfs.fabfiber.local:8080/tfs/Default_Collection",
+            "pat:tfs-token",
+        );
+        let single = write_tfx_login(
+            &f.paths.home,
+            "https://dev.azure.com/my_org",
+            "pat:org-token",
+        );
         let report = f.logins.migrate_legacy().unwrap();
-        assert!(report.migrated.is_empty());
-        assert!(plaintext.exists());
-        // Same host, and the name is exactly this URL's: its first use moves it.
+        let moved: Vec<_> = report
+            .migrated
+            .iter()
+            .map(|m| m.service_url.as_str())
+            .collect();
         assert_eq!(
-            f.logins.get(&url(typed)).unwrap().unwrap().secret(),
-            "underscore-token"
+            moved,
+            vec![
+                "http://tfs.fabfiber.local:8080/tfs/Default_Collection",
+                "https://dev.azure.com/my_org"
+            ]
+        );
+        assert!(!single.exists());
+
+        let f = fixture();
+        let plaintext = write_tfx_login(
+            &f.paths.home,
+            "http://tfs.fabfiber.local:8080/tfs_x/y",
+            "pat:other-token",
+        );
+        assert_eq!(
+            f.logins
+                .get(&url("http://tfs.fabfiber.local:8080/tfs_x/y"))
+                .unwrap()
+                .unwrap()
+                .secret(),
+            "other-token"
         );
         assert!(!plaintext.exists());
     }

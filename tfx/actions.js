@@ -8,7 +8,8 @@
  * global string that stayed truthy for good), and prints its own warning when no OS keyring
  * answered.
  */
-async function login(addon, serviceUrl, credential, { skipCertValidation = false, proxy } = {}) {
+async function login(addon, serviceUrl, credential, { skipCertValidation = false, proxy, TfsConnection } = {}) {
+  checkTfxAcceptsUrl(TfsConnection, serviceUrl);
   const options = { skipCertValidation: skipCertValidation === true };
   if (proxy) options.proxy = proxy;
   return addon.login(serviceUrl, credential, options);
@@ -19,7 +20,8 @@ async function login(addon, serviceUrl, credential, { skipCertValidation = false
  * to stderr (stdout stays tfx's); Ctrl-C while waiting aborts the sign-in (ABORTED) instead of
  * killing the process mid-write, and a second Ctrl-C kills it as usual.
  */
-async function loginEntra(addon, serviceUrl, { skipCertValidation = false, proxy, stderr = process.stderr } = {}) {
+async function loginEntra(addon, serviceUrl, { skipCertValidation = false, proxy, TfsConnection, stderr = process.stderr } = {}) {
+  checkTfxAcceptsUrl(TfsConnection, serviceUrl);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -32,6 +34,16 @@ async function loginEntra(addon, serviceUrl, { skipCertValidation = false, proxy
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/**
+ * tfx-cli's own TfsConnection (lib/connection.js) decides which service URLs its commands take:
+ * one path segment, or /tfs/<collection>. A login it would refuse on every later command fails
+ * now, before any request, with its own words ("Invalid service url - path is too long. ...").
+ * The trailing slash is dropped first, as the hooked getWebApi does.
+ */
+function checkTfxAcceptsUrl(TfsConnection, serviceUrl) {
+  if (TfsConnection) new TfsConnection(String(serviceUrl).replace(/(?<=[^/])\/+$/, ''));
 }
 
 /**

@@ -74,7 +74,7 @@ function plan(argv, { buildDir, env = process.env, home = os.homedir() }) {
     credential = loginCredential(v, env);
     if (!credential) return null; // tfx prompts by --auth-type
   }
-  return { command: parsed.command, values: v, credential, outputType, level, version, env };
+  return { command: parsed.command, values: v, credential, outputType, level, version, env, buildDir };
 }
 
 /** Runs a plan from plan(); sets process.exitCode to 255 on failure, as tfx's errLog does. */
@@ -84,7 +84,8 @@ async function run(p, addon) {
   out.banner(p.version);
   try {
     if (p.command === 'login') {
-      const options = { skipCertValidation: p.values.skipCertValidation === true, proxy: actions.proxyOption(p.values) };
+      const { TfsConnection } = require(path.join(p.buildDir, 'lib', 'connection.js'));
+      const options = { skipCertValidation: p.values.skipCertValidation === true, proxy: actions.proxyOption(p.values), TfsConnection };
       if (p.credential === DEVICE_CODE) await actions.loginEntra(getAddon(), p.values.serviceUrl, options);
       else await actions.login(getAddon(), p.values.serviceUrl, p.credential, options);
       // Login.friendlyOutput: trace.info(colors.green(...)); jsonOutput: 4-space JSON.

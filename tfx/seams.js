@@ -186,8 +186,10 @@ function patchTfcommand(exports, ctx, filename) {
 }
 
 // exec/login.js: one round trip through the addon instead of two requests plus plaintext files.
-function patchLogin(exports, ctx) {
+function patchLogin(exports, ctx, filename) {
   expectFunctions(exports, ['getCommand'], 'exports');
+  const { TfsConnection } = Module.createRequire(filename)('../lib/connection');
+  expectFunctions({ TfsConnection }, ['TfsConnection'], 'lib/connection.js exports');
   const proto = exports.Login && exports.Login.prototype;
   expectFunctions(proto, ['exec', 'friendlyOutput'], 'Login.prototype');
   // Stock initialize() builds a WebApi (and reads the store) before exec; login needs neither.
@@ -202,8 +204,9 @@ function patchLogin(exports, ctx) {
     // A login asks for a new credential: never the stored one (as stock).
     const cred = loginCredential(flags) || await promptCredential(args, flags.authType, serviceUrl);
     const proxy = actions.proxyOption({ proxy: await args.proxy.val(true), fiddler: await args.fiddler.val(true) });
-    if (cred === DEVICE_CODE) await actions.loginEntra(ctx.addon(), serviceUrl, { skipCertValidation, proxy });
-    else await actions.login(ctx.addon(), serviceUrl, cred, { skipCertValidation, proxy });
+    const options = { skipCertValidation, proxy, TfsConnection };
+    if (cred === DEVICE_CODE) await actions.loginEntra(ctx.addon(), serviceUrl, options);
+    else await actions.login(ctx.addon(), serviceUrl, cred, options);
     return { success: true }; // stock friendlyOutput / jsonOutput print it
   };
 }
