@@ -243,7 +243,8 @@ test('migration: a stock tfx-cli login is reused by tfx, moved into the keyring,
   assert.equal(await keyringLookup(key(s.url), keyring.address), '');
 
   const list = await tfx(['build', 'list', '--project', 'P'], e.env);
-  assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, '']);
+  const moved = `tfx-auth: moved 1 tfx-cli login from ${join(e.HOME, '.tfx')} into the OS keyring and deleted the plaintext file.\n`;
+  assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, moved]);
   assert.equal(buildRequests(s)[0].headers.authorization, basicHeader('OAuth', token));
   assert.equal(await keyringLookup(key(s.url), keyring.address), `pat:${token}`);
   assert.equal(existsSync(plaintext[0]), false);

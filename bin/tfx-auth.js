@@ -10,6 +10,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 
 const { environmentCredential, ENV_PAT, ENV_ENTRA, ENV_PIPELINE } = require('../tfx/credential');
+const { migrateFromStock } = require('../tfx/actions');
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -205,6 +206,10 @@ function renderStatus({ storage, source, logins }, io) {
   if (logins.length === 0) {
     lines.push('', 'No stored logins. Log in with: tfx login --service-url <organisation or collection URL>');
   }
+  if (io.leftInPlaintext?.length > 0) {
+    lines.push('', 'tfx-cli logins still in plaintext (tfx-auth could not tell their URL; log in again, then delete them):');
+    for (const s of io.leftInPlaintext) lines.push(`  - ${s.path}: ${s.reason}`);
+  }
   for (const l of logins) {
     lines.push('', c.bold(`${l.serviceUrl}${l.isDefault ? ' (default)' : ''}`));
     if (l.valid) {
@@ -236,6 +241,7 @@ async function status(addon, values, io) {
   if (values.json) {
     const forJson = {
       ...report,
+      plaintextLogins: io.leftInPlaintext ?? [],
       logins: logins.map(({ error, ...rest }) => (error
         ? { ...rest, error: { code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}), fix: error.fix } }
         : rest)),
@@ -385,6 +391,11 @@ async function main({
     if (values.help) {
       stdout.write(HELP);
       return 0;
+    }
+    // After an upgrade from stock tfx-cli its plaintext logins move first (`migrate` is that
+    // move itself and reports it in full; `logout` removes plaintext logins as they are).
+    if (command !== 'migrate' && command !== 'logout') {
+      io.leftInPlaintext = (await migrateFromStock(getAddon, { home: homedir(), stderr }))?.skipped ?? [];
     }
     const a = getAddon();
     switch (command) {

@@ -107,6 +107,23 @@ impl LegacyDir {
         (!url.is_empty()).then(|| url.to_string())
     }
 
+    /// Deletes tfx-cli's `cache/.connection` and `cache/.skipCertValidation`
+    /// (and the `cache` folder when that leaves it empty).
+    pub fn remove_cached_connection(&self) -> Result<()> {
+        let cache = self.root.join("cache");
+        for name in [".connection", ".skipCertValidation"] {
+            let path = cache.join(name);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(format!("cannot delete {}", path.display()), e)),
+            }
+        }
+        // Fails harmlessly when tfx-cli keeps other files there (`--save`).
+        let _ = fs::remove_dir(&cache);
+        Ok(())
+    }
+
     /// tfx-cli's `.skipCertValidation` flag, read as the boolean it meant.
     pub fn cached_skip_cert_validation(&self) -> bool {
         read_own(&self.root.join("cache").join(".skipCertValidation"))

@@ -449,7 +449,12 @@ impl Logins {
         let skip = was_tfx_default && self.legacy.cached_skip_cert_validation();
         let adopt_default = was_tfx_default && self.settings.default_service_url()?.is_none();
         self.settings.record_login(url, Some(skip), adopt_default)?;
-        self.legacy.remove(plaintext)
+        self.legacy.remove(plaintext)?;
+        if was_tfx_default {
+            // Carried over: tfx-cli's last-login URL and certificate flag have no login left.
+            self.legacy.remove_cached_connection()?;
+        }
+        Ok(())
     }
 }
 
@@ -603,6 +608,8 @@ mod tests {
             f.logins.default_service_url().unwrap().as_deref(),
             Some("http://127.0.0.1:18080/DefaultCollection")
         );
+        // Carried over, so tfx-cli's cache files go too.
+        assert!(!f.paths.home.join(".tfx/cache").exists());
         assert_eq!(
             f.logins.migrate_legacy().unwrap(),
             MigrationReport::default()

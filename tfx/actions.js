@@ -1,6 +1,11 @@
 'use strict';
 // What `tfx login` and `tfx logout` do with the addon, shared by the hooked tfx-cli commands
-// (seams.js) and the fast path that answers them without loading tfx-cli (fast.js).
+// (seams.js) and the fast path that answers them without loading tfx-cli (fast.js), and the
+// move of tfx-cli's plaintext logins on the first run after an upgrade from stock tfx-cli.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 
 /**
  * Validates and stores in one round trip. The addon keeps the certificate choice for this URL
@@ -61,6 +66,45 @@ async function azureCliCredential(addon, serviceUrl, stderr = process.stderr) {
   }
 }
 
+/** Whether tfx-cli left any plaintext login under `~/.tfx` (told without loading the addon). */
+function hasPlaintextLogins(home = os.homedir()) {
+  const root = path.join(home, '.tfx');
+  let names;
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return false;
+  }
+  return names.some((name) => name !== 'cache' && fs.existsSync(path.join(root, name, '.allusers')));
+}
+
+/**
+ * Upgrading from stock tfx-cli: while plaintext logins sit in `~/.tfx`, every run of a tfx-auth
+ * command first moves those whose URL is certain into the store (the rule of
+ * `migrateLegacyLogins`, the same as on first use) and says so in one line on stderr. Resolves to
+ * the migration report, or null when there was nothing to move. A store that cannot be used now
+ * is left for the command itself to report.
+ */
+async function migrateFromStock(getAddon, { home = os.homedir(), stderr = process.stderr } = {}) {
+  if (!hasPlaintextLogins(home)) return null;
+  let report;
+  try {
+    report = await getAddon().migrateLegacyLogins();
+  } catch {
+    return null;
+  }
+  const n = report.migrated.length;
+  if (n > 0) {
+    const where = path.join(home, '.tfx');
+    stderr.write(`tfx-auth: moved ${n} tfx-cli ${n === 1 ? 'login' : 'logins'} from ${where} into ${describeStorage(getAddon().storageInfo())} and deleted the plaintext ${n === 1 ? 'file' : 'files'}.\n`);
+  }
+  return report;
+}
+
+function describeStorage(storage) {
+  return storage.backend === 'keyring' ? 'the OS keyring' : storage.location;
+}
+
 /**
  * The default service URL. When tfx-auth has none, logins stock tfx-cli left in plaintext are
  * migrated first: the migration adopts tfx-cli's cached connection as the default.
@@ -102,4 +146,7 @@ function proxyOption({ proxy, fiddler }) {
   return fiddler ? 'http://127.0.0.1:8888' : undefined;
 }
 
-module.exports = { login, loginEntra, azureCliCredential, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl };
+module.exports = {
+  login, loginEntra, azureCliCredential, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl,
+  hasPlaintextLogins, migrateFromStock,
+};

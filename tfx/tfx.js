@@ -22,13 +22,16 @@ function tfxCliBuildDir() {
  * @param {object|function} [o.addon]  the addon or a loader for it; default require('..'), lazily
  * @param {string} [o.buildDir]    tfx-cli's _build folder
  */
-function main({ argv = process.argv.slice(2), addon, buildDir = tfxCliBuildDir() } = {}) {
+async function main({ argv = process.argv.slice(2), addon, buildDir = tfxCliBuildDir() } = {}) {
+  const getAddon = typeof addon === 'function' ? addon : () => addon || require('..');
+  // After an upgrade from stock tfx-cli: its plaintext logins move into the store first.
+  await require('./actions').migrateFromStock(getAddon);
   const fast = require('./fast');
   const plan = fast.plan(argv, { buildDir });
   if (plan) return fast.run(plan, addon);
   require('./hook').install({ addon });
   require(path.join(buildDir, 'tfx-cli.js'));
-  return Promise.resolve();
+  return undefined;
 }
 
 if (require.main === module) main();
