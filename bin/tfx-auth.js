@@ -11,6 +11,7 @@ const { parseArgs } = require('node:util');
 
 const { environmentCredential, ENV_PAT, ENV_ENTRA, ENV_PIPELINE } = require('../tfx/credential');
 const { migrateFromStock } = require('../tfx/actions');
+const { hookLine, describeTfxOnPath, describeTfx, SHELLS } = require('./hook-info');
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -26,6 +27,10 @@ Usage:
       Remove the login for url (the default login when omitted), or every login with --all.
   tfx-auth migrate [--json]
       Move tfx-cli's plaintext logins (~/.tfx/*/.allusers) into the store and delete them.
+  tfx-auth hook [--shell sh|fish|powershell|cmd]
+      Print the line that hooks a stock tfx (an existing global tfx-cli) into tfx-auth for this
+      shell: NODE_OPTIONS loading this install's register.js, by absolute path. For example:
+      eval "$(tfx-auth hook)"; add it to your shell profile to keep it.
   tfx-auth token [url]
       Print the stored secret for url (the default login when omitted): the personal access
       token, the Basic password, or a Microsoft Entra ID access token (renewed first when it
@@ -203,6 +208,7 @@ function renderStatus({ storage, source, logins }, io) {
   lines.push(`  - Chosen because: ${storage.reason}`);
   if (storage.warning) lines.push(`  - Warning: ${storage.warning}`);
   lines.push(`Credential in effect: ${describeSource(source)}`);
+  lines.push(`tfx on PATH: ${describeTfx(io.tfx)}`);
   if (logins.length === 0) {
     lines.push('', 'No stored logins. Log in with: tfx login --service-url <organisation or collection URL>');
   }
@@ -237,10 +243,12 @@ async function status(addon, values, io) {
   const [listed, defaultServiceUrl] = await Promise.all([addon.listLogins(), addon.getDefaultServiceUrl()]);
   // Every login is checked at once; each check is bounded by its own timeout.
   const logins = await Promise.all(listed.map((login) => checkLogin(addon, login, timeoutMs)));
+  io.tfx = describeTfxOnPath(io.env);
   const report = { storage, source: await credentialSource(addon, io.env, defaultServiceUrl), logins };
   if (values.json) {
     const forJson = {
       ...report,
+      tfx: io.tfx,
       plaintextLogins: io.leftInPlaintext ?? [],
       logins: logins.map(({ error, ...rest }) => (error
         ? { ...rest, error: { code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}), fix: error.fix } }
@@ -333,6 +341,7 @@ const COMMANDS = {
   logout: { options: { all: { type: 'boolean' } }, positionals: 1 },
   migrate: { options: { json: { type: 'boolean' } }, positionals: 0 },
   token: { options: {}, positionals: 1 },
+  hook: { options: { shell: { type: 'string' } }, positionals: 0 },
 };
 
 function parse(command, args) {
@@ -392,9 +401,16 @@ async function main({
       stdout.write(HELP);
       return 0;
     }
+    if (command === 'hook') {
+      if (values.shell !== undefined && !Object.hasOwn(SHELLS, values.shell)) {
+        throw new UsageError(`--shell must be one of ${Object.keys(SHELLS).join(', ')}`);
+      }
+      stdout.write(`${hookLine(values.shell)}\n`);
+      return 0;
+    }
     // After an upgrade from stock tfx-cli its plaintext logins move first (`migrate` is that
     // move itself and reports it in full; `logout` removes plaintext logins as they are).
-    if (command !== 'migrate' && command !== 'logout') {
+    if (command !== 'migrate' && command !== 'logout' && command !== 'hook') {
       io.leftInPlaintext = (await migrateFromStock(getAddon, { home: homedir(), stderr }))?.skipped ?? [];
     }
     const a = getAddon();
