@@ -256,10 +256,13 @@ impl Logins {
         Ok(true)
     }
 
-    /// Removes only the credential; `Ok(false)` when there was none.
+    /// Removes the credential (the URL's other settings stay); the default no
+    /// longer points at it. `Ok(false)` when there was none.
     pub fn delete(&self, url: &ServiceUrl) -> Result<bool> {
         let _lock = self.lock(url)?;
-        self.store.delete(url.key())
+        let removed = self.store.delete(url.key())?;
+        self.settings.clear_default_if(url)?;
+        Ok(removed)
     }
 
     /// Removes the credential, the URL's settings and the default if it
@@ -850,6 +853,27 @@ mod tests {
             .find(|l| l.auth_type == AuthType::Basic)
             .unwrap();
         assert_eq!(tfs.username.as_deref(), Some("fabfiber\\peter"));
+    }
+
+    #[test]
+    fn deleting_the_default_login_leaves_no_default_pointing_at_nothing() {
+        let f = fixture();
+        let a = url("https://dev.azure.com/Org");
+        f.logins
+            .save_login(
+                &a,
+                &Credential::pat("tok-123456").unwrap(),
+                Some(true),
+                true,
+            )
+            .unwrap();
+        assert!(f.logins.delete(&url("https://dev.azure.com/org/")).unwrap());
+        assert_eq!(f.logins.default_service_url().unwrap(), None);
+        assert!(
+            f.logins.settings().skip_cert_validation(&a).unwrap(),
+            "only the secret and the default go"
+        );
+        assert!(!f.logins.delete(&a).unwrap());
     }
 
     #[test]

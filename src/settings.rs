@@ -156,6 +156,25 @@ impl Settings {
         })
     }
 
+    /// Clears the default when it points at `url`.
+    pub fn clear_default_if(&self, url: &ServiceUrl) -> Result<()> {
+        if !self.path.exists() {
+            return Ok(());
+        }
+        let key = url.key().to_string();
+        self.update(|doc| {
+            let points_here = doc
+                .default_service_url
+                .as_deref()
+                .and_then(|d| ServiceUrl::parse(d).ok())
+                .is_some_and(|d| d.key() == key);
+            if points_here {
+                doc.default_service_url = None;
+            }
+            ((), points_here)
+        })
+    }
+
     /// Forgets every URL and the default.
     pub fn forget_all(&self) -> Result<bool> {
         if !self.path.exists() {
