@@ -14,7 +14,7 @@ export type Credential = PatCredential | BasicCredential | EntraCredential
 
 /** The stable codes carried by every error tfx-auth throws or rejects with. */
 export type TfxAuthErrorCode =
-  | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE' | 'ANONYMOUS_USER'
+  | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'INVALID_ARGUMENT' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE' | 'ANONYMOUS_USER'
   | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
