@@ -79,6 +79,7 @@ function diagnose(code, login, timeoutMs) {
     case 'PROXY_ERROR': return ['The proxy failed', retry];
     case 'SERVER_ERROR': return ['The server failed', 'try again later: tfx-auth status'];
     case 'KEYRING_LOCKED': return ['The keyring is locked', 'unlock it, then run: tfx-auth status'];
+    case 'INVALID_ARGUMENT': return ['The check was asked with an unusable setting', `run: tfx-auth status --timeout-ms <1 to ${MAX_TIMEOUT_MS}>`];
     case 'KEYRING_UNAVAILABLE':
     case 'STORE_ERROR':
       return ['The stored credential cannot be read', 'see the message above, then run: tfx-auth status'];
