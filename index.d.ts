@@ -12,10 +12,14 @@ export interface BasicCredential { type: 'basic'; username: string; password: st
 export interface EntraCredential { type: 'entra'; accessToken: string; expiresOn?: number }
 export type Credential = PatCredential | BasicCredential | EntraCredential
 
-/** The stable codes carried by every error tfx-auth throws or rejects with. */
+/**
+ * The stable codes carried by every error tfx-auth throws or rejects with. An argument of the
+ * wrong type (or a `timeoutMs` outside 1..600000) is `INVALID_ARGUMENT`: thrown by the sync
+ * functions, a rejection from those returning a promise.
+ */
 export type TfxAuthErrorCode =
-  | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE' | 'ANONYMOUS_USER'
-  | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
+  | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'INVALID_ARGUMENT' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE'
+  | 'ANONYMOUS_USER' | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
   | 'AZURE_CLI_ERROR'
@@ -96,13 +100,23 @@ export interface ConnectionInfo {
 export interface ConnectOptions {
   /** `http://[user:password@]host:port`; overrides HTTPS_PROXY / HTTP_PROXY. */
   proxy?: string
-  /** Extra trusted certificate authorities: PEM text or paths to PEM files. */
+  /**
+   * Extra trusted certificate authorities: PEM text or paths to PEM files
+   * (regular files of at most 1 MiB).
+   */
   caCertificates?: Array<string>
   /** Skip certificate checks for this call (and, with `login`, for this URL only). */
   skipCertValidation?: boolean
-  /** Total time allowed for the request (default 30000). */
+  /**
+   * Total time allowed for the request: a whole number of milliseconds
+   * from 1 to 600000 (10 minutes); default 30000. Anything else rejects
+   * with `INVALID_ARGUMENT`.
+   */
   timeoutMs?: number
-  /** Aborts the request; the promise then rejects with code `ABORTED`. */
+  /**
+   * Aborts the request; the promise then rejects with code `ABORTED`.
+   * tfx-auth listens with `addEventListener`: the signal's `onabort` stays yours.
+   */
   signal?: AbortSignal
 }
 
@@ -292,5 +306,7 @@ export declare function validateConnection(serviceUrl: string, credential: Crede
  * default URL) on a background thread, and returns at once; the next
  * `getCredential` for that URL is then served without a keyring round trip.
  * Errors are not reported here: the real call meets and reports them.
+ * Cheap to call often: one background read at a time, each URL at most once
+ * per process (and at most 16 URLs); a loop of calls never crashes.
  */
 export declare function warmUp(serviceUrl?: string | undefined | null): void

@@ -86,7 +86,12 @@ test('the generated loader (index.js) loads ./tfx-auth.<platform>.node, then @tf
   }
   assert.ok(!/require\('tfx-auth-/.test(loader), 'no unscoped platform package names left');
   assert.equal(pkg.main, 'binding.js');
-  assert.match(readFileSync(join(ROOT, 'binding.js'), 'utf8'), /^ {2}module\.exports = require\('\.\/index\.js'\);$/m);
+  // binding.js loads index.js and checks arguments; every export of the loader is an
+  // `exports.<name> =` assignment there, so ESM named imports keep working (cjs-module-lexer).
+  const main = readFileSync(join(ROOT, 'binding.js'), 'utf8');
+  assert.match(main, /^ {2}native = require\('\.\/index\.js'\);$/m);
+  const generated = [...loader.matchAll(/^module\.exports\.(\w+) = /gm)].map((m) => m[1]).sort();
+  assert.deepEqual([...main.matchAll(/^exports\.(\w+) = /gm)].map((m) => m[1]).sort(), generated);
   // Not in the committed package.json: npm ci would look unpublished versions up in the registry.
   assert.equal(pkg.optionalDependencies, undefined);
   assert.equal(pkg.scripts.install, 'node scripts/install.js');

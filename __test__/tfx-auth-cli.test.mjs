@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeAdo } from './fixtures/fake-ado.mjs';
-import { makeSecret, runAddonScript, findLeaks } from './helpers.mjs';
+import { makeSecret, run, runAddonScript, findLeaks } from './helpers.mjs';
 import { startPrivateKeyring, commandEnv, tfx, tfxAuth, keyringLookup, BANNER } from './tfx-helpers.mjs';
 
 const base = mkdtempSync(join(tmpdir(), 'tfx-auth-cli-'));
@@ -196,6 +196,95 @@ test('status: AZURE_DEVOPS_EXT_PAT is reported as the credential in effect', asy
   assert.equal(JSON.parse(blank.stdout).source.kind, 'stored');
 });
 
+// Any C0/C1 control character but the line feeds between lines (and the ESC of no colour: TERM unset).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+
+test('status: a hostile server\'s names reach the terminal without control characters', async () => {
+  const e = env('status-hostile');
+  const token = makeSecret('pat');
+  const hostile = await server({
+    tokens: [token],
+    displayName: '\x1b]0;pwned\x07\x1b[2J\rMallory\u202e\x9b1A',
+    account: 'mallory\x1b[1A@evil.example\x07\r\n',
+  });
+  await loginWithTfx(e, hostile.url, token);
+  const human = await tfxAuth(['status'], e.env);
+  assert.equal(human.code, 0, human.stderr);
+  assert.ok(human.stdout.includes(`\n${hostile.url} (default)\n  ✓ Logged in as Mallory (mallory@evil.example)\n`), JSON.stringify(human.stdout));
+  assert.ok(!CONTROL.test(human.stdout), JSON.stringify(human.stdout));
+  const json = JSON.parse((await tfxAuth(['status', '--json'], e.env)).stdout);
+  assert.deepEqual([json.logins[0].user.displayName, json.logins[0].user.uniqueName], ['Mallory', 'mallory@evil.example']);
+});
+
+test('status: the last guard cleans whatever the addon hands over (in-process, fake addon)', async () => {
+  const { main, printable } = await import('../bin/tfx-auth.js');
+  assert.equal(printable('\x1b]0;pwned\x07\x1b[2J\rMallory\x9b2J\u202e!'), 'Mallory!');
+  assert.equal(printable('a\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\b\x9dt\x9c'), 'alinkb');
+  assert.equal(printable('FABFIBER\\peter Zoë'), 'FABFIBER\\peter Zoë');
+  const evil = '\x1b]0;t\x07\x1b[2JEvil\r';
+  const url = 'https://dev.azure.com/fabfiber';
+  const addon = {
+    storageInfo: () => ({ backend: 'keyring', persistent: true, location: `loc${evil}`, reason: `why${evil}` }),
+    listLogins: async () => [{ serviceUrl: url, normalizedUrl: url, authType: 'basic', username: `u${evil}`, isDefault: true }],
+    getDefaultServiceUrl: async () => url,
+    getSkipCertValidation: async () => false,
+    getCredential: async () => ({ type: 'basic', username: 'u', password: 'p' }),
+    validateConnection: async () => { throw Object.assign(new Error(`refused by ${evil}`), { code: 'AUTH_REJECTED' }); },
+  };
+  let stdout = '';
+  const code = await main({ argv: ['status'], addon, env: {}, stdout: { write: (s) => { stdout += s; } }, stderr: { write: () => {} } });
+  assert.equal(code, 1);
+  assert.ok(!CONTROL.test(stdout), JSON.stringify(stdout));
+  assert.ok(stdout.includes('  - refused by Evil\n') && stdout.includes('basic (user uEvil)'), stdout);
+});
+
+test('status: one login with an absurd expiry is reported on its line; the others still print', async () => {
+  const e = env('status-expiry');
+  const token = makeSecret('pat');
+  const accessToken = makeSecret('entra');
+  const stored = makeSecret('entra');
+  const pats = await server({ tokens: [token] });
+  const entra = await server({ bearerTokens: [accessToken, stored], collection: 'entra' });
+  const fromOldVersion = await server({ bearerTokens: [stored], collection: 'old' });
+  await loginWithTfx(e, pats.url, token);
+  await store(e, entra.url, { type: 'entra', accessToken, expiresOn: 1e300 });
+  // A stored expiry near u64::MAX, as only a hand-written or corrupt item has it.
+  const secretTool = await run('secret-tool', ['store', '--label=tfx-auth test', 'service', 'tfx-auth', 'username', key(fromOldVersion.url)], {
+    env: e.env, input: `entra:{"v":1,"accessToken":"${stored}","expiresAt":18446744073709551615}`, recordOutput: false,
+  });
+  assert.equal(secretTool.code, 0, secretTool.stderr);
+
+  const human = await tfxAuth(['status'], e.env);
+  assert.equal(human.stderr, '');
+  assert.equal(human.code, 0, human.stdout);
+  for (const u of [pats.url, entra.url, key(fromOldVersion.url)]) assert.match(human.stdout, new RegExp(`\n${u}( \\(default\\))?\n  ✓ Logged in as`), u);
+  const json = await tfxAuth(['status', '--json'], e.env);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout).logins.map((l) => [l.authType, l.valid, l.expiresOn ?? null]).sort(),
+    [['entra', true, null], ['entra', true, null], ['pat', true, null]]);
+});
+
+test('status: a fake addon reporting an absurd expiry still prints every login (in-process)', async () => {
+  const { main } = await import('../bin/tfx-auth.js');
+  const logins = ['https://dev.azure.com/a', 'https://dev.azure.com/b'].map((u, i) => ({
+    serviceUrl: u, normalizedUrl: u, authType: i === 0 ? 'entra' : 'pat', isDefault: i === 1, expiresOn: i === 0 ? 1e300 : undefined,
+  }));
+  const addon = {
+    storageInfo: () => ({ backend: 'keyring', persistent: true, location: 'tfx-auth', reason: 'r' }),
+    listLogins: async () => logins,
+    getDefaultServiceUrl: async () => logins[1].serviceUrl,
+    getSkipCertValidation: async () => false,
+    getCredential: async (u) => (u === logins[0].serviceUrl ? { type: 'entra', accessToken: 'x', expiresOn: 1.8e22 } : { type: 'pat', token: 'x' }),
+    validateConnection: async () => ({ authenticatedUser: { id: '1', displayName: 'Peter' } }),
+  };
+  let stdout = '';
+  const code = await main({ argv: ['status'], addon, env: {}, stdout: { write: (s) => { stdout += s; } }, stderr: { write: () => {} } });
+  assert.equal(code, 0, stdout);
+  assert.ok(stdout.includes('\nhttps://dev.azure.com/a\n  ✓ Logged in as Peter\n  - Auth type: Microsoft Entra ID\n  - Access token: expiry unknown (the stored expiry is not a valid time)\n'), stdout);
+  assert.ok(stdout.includes('\nhttps://dev.azure.com/b (default)\n  ✓ Logged in as Peter\n'), stdout);
+});
+
 test('logout: a URL, the default, then nothing left; messages say what happened', async () => {
   const e = env('logout');
   const token = makeSecret('pat');
@@ -312,7 +401,8 @@ test('usage errors and help', async () => {
     [['frob'], 1, '', 'error: unknown command "frob"; see tfx-auth --help\n'],
     [['status', '--frob'], 1, '', 'error: unknown option --frob for tfx-auth status; see tfx-auth --help\n'],
     [['status', '--timeout-ms'], 1, '', 'error: --timeout-ms needs a value; see tfx-auth --help\n'],
-    [['status', '--timeout-ms', 'soon'], 1, '', 'error: --timeout-ms wants a whole number of milliseconds, got "soon"\n'],
+    [['status', '--timeout-ms', 'soon'], 1, '', 'error: --timeout-ms wants a whole number of milliseconds from 1 to 600000, got "soon"\n'],
+    [['status', '--timeout-ms', '600001'], 1, '', 'error: --timeout-ms wants a whole number of milliseconds from 1 to 600000, got "600001"\n'],
     [['status', 'extra'], 1, '', 'error: unexpected argument "extra" for tfx-auth status; see tfx-auth --help\n'],
     [['logout', 'https://dev.azure.com/a', '--all'], 1, '', 'error: give a URL or --all, not both\n'],
     [['token', 'a', 'b'], 1, '', 'error: unexpected argument "b" for tfx-auth token; see tfx-auth --help\n'],

@@ -87,6 +87,31 @@ describe('TLS', () => {
     assert.equal(without.error, 'TLS_ERROR', `without NODE_EXTRA_CA_CERTS: ${J(without)}`);
   });
 
+  // Clients are reused per configuration; one first built for plain http must not serve https
+  // without the roots (issue 11, item 4: `tfx-auth status` checks http logins first).
+  test('an http URL validated first does not leave https without NODE_EXTRA_CA_CERTS (child process)', async () => {
+    const d = freshDirs('tfx-auth-tls-child');
+    childDirs.push(d.base);
+    const base = scrubProxyEnv({ ...process.env });
+    const res = await runAddonScript(
+      `const results = [];
+      for (const url of [${J(plain.url)}, ${J(secure.url)}]) {
+        try { results.push((await addon.validateConnection(url, ${J(pat(token))}, { timeoutMs: 10000 })).authenticatedUser.id); }
+        catch (e) { results.push(e.code); }
+      }
+      out(results);`,
+      { ...base, HOME: d.HOME, XDG_CONFIG_HOME: d.XDG_CONFIG_HOME, TFX_AUTH_STORE: 'file', NODE_EXTRA_CA_CERTS: pki.caCertPath },
+    );
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout.trim().split('\n').pop()), [IDS.user, IDS.user]);
+  });
+
+  test('an http URL validated first does not leave https without the per-call CAs', async () => {
+    const options = { caCertificates: [pki.caCertPem], timeoutMs: 15000 };
+    assert.equal((await addon.validateConnection(fresh(plain).url, pat(token), options)).authenticatedUser.id, IDS.user);
+    assert.equal((await addon.validateConnection(fresh(secure).url, pat(token), options)).authenticatedUser.id, IDS.user);
+  });
+
   test('a certificate for another host name is TLS_ERROR even with its CA', async () => {
     const other = await makeTestCA(join(dirs.base, 'pki', 'other-name'), { hosts: ['tfs.example'] });
     const wrongName = await startFakeAdo({ https: { key: other.key, cert: other.cert }, tokens: [token] });

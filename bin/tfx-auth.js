@@ -14,6 +14,7 @@ const { migrateFromStock } = require('../tfx/actions');
 const { hookLine, describeTfxOnPath, describeTfx, SHELLS } = require('./hook-info');
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_TIMEOUT_MS = 600_000; // the addon's cap on timeoutMs
 
 const HELP = `tfx-auth: the logins tfx (tfx-cli with tfx-auth) keeps in the OS keyring
 
@@ -85,6 +86,7 @@ function diagnose(code, login, timeoutMs) {
     case 'PROXY_ERROR': return ['The proxy failed', retry];
     case 'SERVER_ERROR': return ['The server failed', 'try again later: tfx-auth status'];
     case 'KEYRING_LOCKED': return ['The keyring is locked', 'unlock it, then run: tfx-auth status'];
+    case 'INVALID_ARGUMENT': return ['The check was asked with an unusable setting', `run: tfx-auth status --timeout-ms <1 to ${MAX_TIMEOUT_MS}>`];
     case 'KEYRING_UNAVAILABLE':
     case 'STORE_ERROR':
       return ['The stored credential cannot be read', 'see the message above, then run: tfx-auth status'];
@@ -94,26 +96,44 @@ function diagnose(code, login, timeoutMs) {
 
 function describeUser(user) {
   if (!user) return 'unknown user';
-  const { displayName, uniqueName } = user;
+  const [displayName, uniqueName] = [user.displayName, user.uniqueName].map((s) => (s ? printable(s) : s));
   if (displayName && uniqueName && displayName !== uniqueName) return `${displayName} (${uniqueName})`;
   return displayName || uniqueName || user.id || 'unknown user';
 }
 
 function describeAuth(login) {
   switch (login.authType) {
-    case 'basic': return `basic (user ${login.username ?? 'unknown'})`;
-    case 'entra': return `Microsoft Entra ID${login.tenant ? ` (tenant ${login.tenant})` : ''}`;
+    case 'basic': return `basic (user ${printable(login.username ?? 'unknown')})`;
+    case 'entra': return `Microsoft Entra ID${login.tenant ? ` (tenant ${printable(login.tenant)})` : ''}`;
     default: return 'personal access token';
   }
 }
 
-// Milliseconds since the epoch as an ISO time, to the second; null stays null.
-const isoTime = (ms) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+// Milliseconds since the epoch as an ISO time, to the second; null for null and for what is no
+// time a Date can hold (an absurd stored expiry is "unknown", not a crash of every line).
+const MAX_DATE_MS = 8.64e15;
+const isoTime = (ms) => (typeof ms === 'number' && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+
+// Text for the terminal: escape sequences (OSC/DCS strings, CSI) and other control characters
+// removed, CR/LF/TAB as spaces, bidi controls dropped. The addon already cleans what servers
+// send (src/text.rs); this is the last guard for every string a human-readable line shows.
+const STRING_SEQUENCE = /(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|$)/g;
+const CSI = /(?:\x1b\[|\x9b)[\x20-\x3f]*(?:[\x40-\x7e]|$)/g;
+const CONTROL = /[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function printable(text) {
+  return String(text)
+    .replace(STRING_SEQUENCE, '')
+    .replace(CSI, '')
+    .replace(/\x1b[\s\S]?/g, '')
+    .replace(/[\r\n\t]/g, ' ')
+    .replace(CONTROL, '')
+    .trim();
+}
 
 const BACKEND_LABEL = { keyring: 'OS keyring', file: 'file', memory: 'memory (this process only)' };
 
 function describeStore(storage) {
-  return `${BACKEND_LABEL[storage.backend] || storage.backend}: ${storage.location}`;
+  return printable(`${BACKEND_LABEL[storage.backend] || storage.backend}: ${storage.location}`);
 }
 
 // A login's credential and its live check; never rejects.
@@ -130,6 +150,7 @@ async function checkLogin(addon, login, timeoutMs) {
   if (login.authType === 'entra') {
     result.tenant = login.tenant ?? null;
     result.expiresOn = isoTime(login.expiresOn);
+    if (result.expiresOn === null && login.expiresOn != null) result.expiryUnknown = true;
   }
   try {
     result.skipCertValidation = (await addon.getSkipCertValidation(login.serviceUrl)) === true;
@@ -138,7 +159,10 @@ async function checkLogin(addon, login, timeoutMs) {
     if (!credential) {
       throw Object.assign(new Error(`No secret is stored for ${login.serviceUrl}.`), { code: 'NOT_LOGGED_IN' });
     }
-    if (credential.type === 'entra') result.expiresOn = isoTime(credential.expiresOn);
+    if (credential.type === 'entra') {
+      result.expiresOn = isoTime(credential.expiresOn);
+      if (result.expiresOn === null && credential.expiresOn != null) result.expiryUnknown = true;
+    }
     const info = await addon.validateConnection(login.serviceUrl, credential, {
       timeoutMs,
       skipCertValidation: result.skipCertValidation,
@@ -185,9 +209,9 @@ function describeSource(source) {
       const what = source.authType === 'entra' ? ` (a Microsoft Entra ID access token${until})` : '';
       return `${source.label}${what}; tfx commands without --token or --username/--password use it instead of a stored login`;
     }
-    case 'stored': return `${source.label} for the default URL ${source.defaultServiceUrl}`;
+    case 'stored': return `${source.label} for the default URL ${printable(source.defaultServiceUrl)}`;
     case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for Azure DevOps URLs (https://dev.azure.com, *.visualstudio.com, TFX_AUTH_AZURE_CLI_HOSTS) without a stored login`;
-    default: return source.azureCli ? `none (the Azure CLI gave no token: ${source.azureCli.message})` : 'none';
+    default: return source.azureCli ? `none (the Azure CLI gave no token: ${printable(source.azureCli.message)})` : 'none';
   }
 }
 
@@ -205,8 +229,8 @@ function renderStatus({ storage, source, logins }, io) {
   const lines = [];
   lines.push(`Store: ${describeStore(storage)}`);
   lines.push(`  - Survives a reboot: ${storage.persistent ? 'yes' : 'no'}`);
-  lines.push(`  - Chosen because: ${storage.reason}`);
-  if (storage.warning) lines.push(`  - Warning: ${storage.warning}`);
+  lines.push(`  - Chosen because: ${printable(storage.reason)}`);
+  if (storage.warning) lines.push(`  - Warning: ${printable(storage.warning)}`);
   lines.push(`Credential in effect: ${describeSource(source)}`);
   lines.push(`tfx on PATH: ${describeTfx(io.tfx)}`);
   if (logins.length === 0) {
@@ -214,35 +238,42 @@ function renderStatus({ storage, source, logins }, io) {
   }
   if (io.leftInPlaintext?.length > 0) {
     lines.push('', 'tfx-cli logins still in plaintext (tfx-auth could not tell their URL; log in again, then delete them):');
-    for (const s of io.leftInPlaintext) lines.push(`  - ${s.path}: ${s.reason}`);
+    for (const s of io.leftInPlaintext) lines.push(`  - ${printable(s.path)}: ${printable(s.reason)}`);
   }
   for (const l of logins) {
-    lines.push('', c.bold(`${l.serviceUrl}${l.isDefault ? ' (default)' : ''}`));
+    lines.push('', c.bold(`${printable(l.serviceUrl)}${l.isDefault ? ' (default)' : ''}`));
     if (l.valid) {
       lines.push(`  ${c.ok('✓')} Logged in as ${describeUser(l.user)}`);
     } else {
       lines.push(`  ${c.bad('X')} ${l.error.summary} (${l.error.code})`);
-      lines.push(`  - ${l.error.message}`);
+      lines.push(`  - ${printable(l.error.message)}`);
     }
     lines.push(`  - Auth type: ${describeAuth(l)}`);
     if (l.authType === 'entra' && l.expiresOn) {
       lines.push(l.valid ? `  - Access token: valid until ${l.expiresOn}, renewed automatically` : `  - Access token: expires ${l.expiresOn}`);
+    } else if (l.authType === 'entra' && l.expiryUnknown) {
+      lines.push('  - Access token: expiry unknown (the stored expiry is not a valid time)');
     }
     if (l.skipCertValidation) lines.push('  - Certificate checks: skipped for this URL');
-    if (!l.valid) lines.push(`  - To fix, ${l.error.fix}`);
+    if (!l.valid) lines.push(`  - To fix, ${printable(l.error.fix)}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 async function status(addon, values, io) {
   const timeoutMs = values['timeout-ms'] === undefined ? DEFAULT_TIMEOUT_MS : Number(values['timeout-ms']);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new UsageError(`--timeout-ms wants a whole number of milliseconds, got ${JSON.stringify(values['timeout-ms'])}`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new UsageError(`--timeout-ms wants a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${JSON.stringify(values['timeout-ms'])}`);
   }
   const storage = addon.storageInfo();
   const [listed, defaultServiceUrl] = await Promise.all([addon.listLogins(), addon.getDefaultServiceUrl()]);
-  // Every login is checked at once; each check is bounded by its own timeout.
-  const logins = await Promise.all(listed.map((login) => checkLogin(addon, login, timeoutMs)));
+  // Every login is checked at once; each check is bounded by its own timeout. One login that
+  // breaks its check is reported on its own line; the others still print.
+  const logins = await Promise.all(listed.map((login) => checkLogin(addon, login, timeoutMs).catch((err) => {
+    const [summary, fix] = diagnose('ERROR', login, timeoutMs);
+    const message = String(err && err.message ? err.message : err);
+    return { serviceUrl: login.serviceUrl, authType: login.authType, isDefault: login.isDefault, valid: false, error: { code: 'ERROR', message, summary, fix } };
+  })));
   io.tfx = describeTfxOnPath(io.env);
   const report = { storage, source: await credentialSource(addon, io.env, defaultServiceUrl), logins };
   if (values.json) {
@@ -278,7 +309,7 @@ async function logout(addon, values, positionals, io) {
     if (second.migrated.length > 0) removed += await addon.logoutAll();
     io.stdout.write(`Removed ${plural(removed, 'login', 'logins')}.\n`);
     for (const s of second.skipped) {
-      io.stdout.write(`Left ${s.path} in place: ${s.reason}\n`);
+      io.stdout.write(`Left ${printable(s.path)} in place: ${printable(s.reason)}\n`);
     }
     return 0;
   }
@@ -289,7 +320,7 @@ async function logout(addon, values, positionals, io) {
     return 0;
   }
   const removed = await addon.logout(target);
-  io.stdout.write(removed ? `Logged out of ${target}.\n` : `No stored login for ${target}.\n`);
+  io.stdout.write(removed ? `Logged out of ${printable(target)}.\n` : `No stored login for ${printable(target)}.\n`);
   return 0;
 }
 
@@ -309,12 +340,12 @@ async function migrate(addon, values, io) {
   if (report.migrated.length > 0) {
     lines.push(`Moved ${plural(report.migrated.length, 'login', 'logins')} into the ${describeStore(storage)}:`);
     for (const m of report.migrated) {
-      lines.push(`  ✓ ${m.serviceUrl} (${m.authType === 'basic' ? 'basic' : 'personal access token'}); deleted ${m.from}`);
+      lines.push(`  ✓ ${printable(m.serviceUrl)} (${m.authType === 'basic' ? 'basic' : 'personal access token'}); deleted ${printable(m.from)}`);
     }
   }
   if (report.skipped.length > 0) {
     lines.push(`Skipped ${plural(report.skipped.length, 'file', 'files')} (left in place):`);
-    for (const s of report.skipped) lines.push(`  X ${s.path}: ${s.reason}`);
+    for (const s of report.skipped) lines.push(`  X ${printable(s.path)}: ${printable(s.reason)}`);
   }
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
@@ -422,7 +453,7 @@ async function main({
     }
   } catch (err) {
     const message = err && err.message ? err.message : String(err);
-    stderr.write(`error: ${message}\n`);
+    stderr.write(`error: ${printable(message)}\n`);
     return 1;
   }
 }
@@ -431,4 +462,4 @@ if (require.main === module) {
   main().then((code) => { process.exitCode = code; });
 }
 
-module.exports = { main, shellQuote, diagnose, HELP };
+module.exports = { main, shellQuote, diagnose, printable, isoTime, HELP };

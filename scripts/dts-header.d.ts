@@ -12,10 +12,14 @@ export interface BasicCredential { type: 'basic'; username: string; password: st
 export interface EntraCredential { type: 'entra'; accessToken: string; expiresOn?: number }
 export type Credential = PatCredential | BasicCredential | EntraCredential
 
-/** The stable codes carried by every error tfx-auth throws or rejects with. */
+/**
+ * The stable codes carried by every error tfx-auth throws or rejects with. An argument of the
+ * wrong type (or a `timeoutMs` outside 1..600000) is `INVALID_ARGUMENT`: thrown by the sync
+ * functions, a rejection from those returning a promise.
+ */
 export type TfxAuthErrorCode =
-  | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE' | 'ANONYMOUS_USER'
-  | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
+  | 'INVALID_URL' | 'INVALID_CREDENTIAL' | 'INVALID_ARGUMENT' | 'AUTH_REJECTED' | 'SIGN_IN_PAGE'
+  | 'ANONYMOUS_USER' | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
   | 'AZURE_CLI_ERROR'

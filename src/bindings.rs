@@ -2,9 +2,11 @@
 //! work off the JavaScript thread. No decisions live here.
 
 mod entra;
+mod options;
+
+use options::options_from_js;
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::{Env, JsError, Task};
@@ -18,6 +20,7 @@ use crate::entra::unix_now;
 use crate::error::{Error as CoreError, Result as CoreResult};
 use crate::http::{Cancel, ConnectOptions as CoreOptions, HttpClients};
 use crate::logins::{Logins, MigrationReport as CoreReport, Paths};
+use crate::prewarm::Prewarmer;
 use crate::service_url::ServiceUrl;
 use crate::store::StoreChoice;
 use crate::validate::ConnectionInfo as CoreConnection;
@@ -116,9 +119,7 @@ fn credential_from_js(data: CredentialData) -> CoreResult<CoreCredential> {
         ),
         "entra" => EntraToken::access_only(
             data.access_token.ok_or_else(|| missing("accessToken"))?,
-            data.expires_on
-                .filter(|ms| ms.is_finite() && *ms >= 0.0)
-                .map(|ms| (ms / 1000.0) as u64),
+            data.expires_on.and_then(crate::entra::js_ms_to_seconds),
         )
         .map(CoreCredential::Entra),
         other => Err(CoreError::invalid_credential(format!(
@@ -145,7 +146,7 @@ fn credential_to_js(credential: &CoreCredential) -> CredentialData {
         CoreCredential::Entra(token) => CredentialData {
             kind: "entra".into(),
             access_token: Some(token.access_token.to_string()),
-            expires_on: token.expires_at.map(seconds_to_ms),
+            expires_on: token.expires_at.and_then(seconds_to_ms),
             ..no_fields()
         },
     }
@@ -162,9 +163,9 @@ fn no_fields() -> CredentialData {
     }
 }
 
-/// Unix seconds as JavaScript milliseconds.
-fn seconds_to_ms(seconds: u64) -> f64 {
-    seconds as f64 * 1000.0
+/// Unix seconds as JavaScript milliseconds; `None` beyond what a `Date` can hold.
+fn seconds_to_ms(seconds: u64) -> Option<f64> {
+    crate::entra::seconds_to_js_ms(seconds)
 }
 
 fn auth_type_str(t: AuthType) -> String {
@@ -328,7 +329,7 @@ pub fn list_logins() -> AsyncTask<Job<Vec<LoginSummary>>> {
                 auth_type: auth_type_str(l.auth_type),
                 username: l.username,
                 is_default: l.is_default,
-                expires_on: l.expires_at.map(seconds_to_ms),
+                expires_on: l.expires_at.and_then(seconds_to_ms),
                 tenant: l.tenant,
             })
             .collect())
@@ -381,13 +382,20 @@ pub fn logout(service_url: Option<String>) -> AsyncTask<Job<bool>> {
 /// default URL) on a background thread, and returns at once; the next
 /// `getCredential` for that URL is then served without a keyring round trip.
 /// Errors are not reported here: the real call meets and reports them.
+/// Cheap to call often: one background read at a time, each URL at most once
+/// per process (and at most 16 URLs); a loop of calls never crashes.
 #[napi]
 pub fn warm_up(service_url: Option<String>) {
-    std::thread::spawn(move || {
-        if let Ok(logins) = logins() {
-            logins.prefetch(service_url.as_deref());
-        }
-    });
+    static PREWARMER: OnceLock<Arc<Prewarmer>> = OnceLock::new();
+    PREWARMER
+        .get_or_init(|| {
+            Prewarmer::new(|url| {
+                if let Ok(logins) = logins() {
+                    logins.prefetch(url);
+                }
+            })
+        })
+        .request(service_url);
 }
 
 /// Removes every stored login and the default; resolves to how many were removed.
@@ -402,48 +410,6 @@ pub fn logout_all() -> AsyncTask<Job<u32>> {
 fn http_clients() -> &'static HttpClients {
     static CLIENTS: OnceLock<HttpClients> = OnceLock::new();
     CLIENTS.get_or_init(HttpClients::default)
-}
-
-/// How to reach the server for one call.
-#[napi(object, object_to_js = false)]
-pub struct ConnectOptions {
-    /// `http://[user:password@]host:port`; overrides HTTPS_PROXY / HTTP_PROXY.
-    pub proxy: Option<String>,
-    /// Extra trusted certificate authorities: PEM text or paths to PEM files.
-    pub ca_certificates: Option<Vec<String>>,
-    /// Skip certificate checks for this call (and, with `login`, for this URL only).
-    pub skip_cert_validation: Option<bool>,
-    /// Total time allowed for the request (default 30000).
-    pub timeout_ms: Option<u32>,
-    /// Aborts the request; the promise then rejects with code `ABORTED`.
-    pub signal: Option<AbortSignal>,
-}
-
-/// Converts the options and wires the AbortSignal to a cancellation flag; a
-/// signal that is already aborted cancels at once (its event has fired).
-fn options_from_js(env: &Env, options: Option<Object>) -> napi::Result<(CoreOptions, Arc<Cancel>)> {
-    let cancel = Arc::new(Cancel::default());
-    let Some(object) = options else {
-        return Ok((CoreOptions::default(), cancel));
-    };
-    let options = unsafe { ConnectOptions::from_napi_value(env.raw(), object.raw()) }?;
-    if let Some(signal) = &options.signal {
-        let flag = Arc::clone(&cancel);
-        signal.on_abort(move || flag.cancel());
-        let raw_signal: Object = object.get_named_property("signal")?;
-        if raw_signal.get_named_property::<Option<bool>>("aborted")? == Some(true) {
-            cancel.cancel();
-        }
-    }
-    let core = CoreOptions {
-        proxy: options.proxy,
-        ca_certificates: options.ca_certificates.unwrap_or_default(),
-        skip_cert_validation: options.skip_cert_validation.unwrap_or(false),
-        timeout: options
-            .timeout_ms
-            .map(|ms| Duration::from_millis(ms.into())),
-    };
-    Ok((core, cancel))
 }
 
 #[napi(object)]
@@ -535,6 +501,7 @@ pub fn validate_connection<'env>(
     core_promise(
         env,
         async move {
+            let options = options?;
             let url = ServiceUrl::parse(&service_url)?;
             let credential = credential_from_js(credential)?;
             crate::validate::validate(http_clients(), &url, &credential, &options, &cancel).await
@@ -563,6 +530,7 @@ pub fn login<'env>(
     core_promise(
         env,
         async move {
+            let options = options?;
             let url = ServiceUrl::parse(&service_url)?;
             let credential = credential_from_js(credential)?;
             let logins = logins()?;

@@ -18,6 +18,10 @@ pub enum Error {
     #[error("invalid credential: {reason}")]
     InvalidCredential { reason: String },
 
+    /// A JavaScript argument of the wrong type or out of range.
+    #[error("invalid argument: {reason}")]
+    InvalidArgument { reason: String },
+
     #[error(
         "{url} rejected the credentials (HTTP 401). Check that the token or password is correct, not expired or revoked, and that it belongs to this organisation or collection."
     )]
@@ -137,6 +141,7 @@ impl Error {
         match self {
             Error::InvalidUrl { .. } => "INVALID_URL",
             Error::InvalidCredential { .. } => "INVALID_CREDENTIAL",
+            Error::InvalidArgument { .. } => "INVALID_ARGUMENT",
             Error::AuthRejected { .. } => "AUTH_REJECTED",
             Error::SignInPage { .. } => "SIGN_IN_PAGE",
             Error::AnonymousUser { .. } => "ANONYMOUS_USER",
@@ -183,6 +188,12 @@ impl Error {
 
     pub(crate) fn invalid_credential(reason: impl fmt::Display) -> Self {
         Error::InvalidCredential {
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid_argument(reason: impl fmt::Display) -> Self {
+        Error::InvalidArgument {
             reason: reason.to_string(),
         }
     }

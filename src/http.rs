@@ -4,14 +4,14 @@
 //! connect and total timeouts; at most 5 redirects (reqwest drops
 //! `Authorization` on cross-host hops); keep-alive clients reused per configuration.
 
+mod tls;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -20,6 +20,26 @@ use crate::service_url::ServiceUrl;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_REDIRECTS: usize = 5;
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest `timeoutMs` a caller may ask for: one request, not a wait for a
+/// person; anything longer is a mistake (or a wrapped or absurd number).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A JavaScript `timeoutMs`: a whole number of milliseconds from 1 to
+/// [`MAX_TIMEOUT`]. Checked here, not left to a cast: `-1`, `1e20` or `NaN`
+/// would mean "no timeout" and `2**32 + 100` would wrap to 100 ms.
+///
+/// # Errors
+/// `INVALID_ARGUMENT` for anything else.
+pub fn timeout_from_millis(ms: f64) -> Result<Duration> {
+    let max = MAX_TIMEOUT.as_millis() as f64;
+    if ms.is_finite() && ms.fract() == 0.0 && (1.0..=max).contains(&ms) {
+        Ok(Duration::from_millis(ms as u64))
+    } else {
+        Err(Error::invalid_argument(format!(
+            "timeoutMs must be a whole number of milliseconds from 1 to {max} (10 minutes)"
+        )))
+    }
+}
 
 /// Per-call connection settings (the JavaScript `ConnectOptions`).
 #[derive(Debug, Clone, Default)]
@@ -145,9 +165,10 @@ fn build_client(
         })?;
         builder = builder.proxy(proxy);
     }
-    if url.is_https() || !options.ca_certificates.is_empty() || options.skip_cert_validation {
-        builder = builder.tls_backend_preconfigured(tls_config(url, options)?);
-    }
+    // Always, whatever the scheme: a client is cached by its options alone, so
+    // one first built for an http URL serves https URLs (and http->https
+    // redirects) too, and must carry the same roots.
+    builder = builder.tls_backend_preconfigured(tls::tls_config(url, options)?);
     builder.build().map_err(|e| Error::Network {
         url: url.to_string(),
         reason: format!("cannot set up the HTTP client ({e})"),
@@ -287,114 +308,6 @@ fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
     }
 }
 
-// ---- TLS --------------------------------------------------------------------------
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// The system's trusted roots, read once per process.
-fn system_roots() -> &'static Vec<CertificateDer<'static>> {
-    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
-    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
-}
-
-fn tls_config(url: &ServiceUrl, options: &ConnectOptions) -> Result<rustls::ClientConfig> {
-    let tls_err = |reason: String| Error::Tls {
-        url: url.to_string(),
-        reason,
-    };
-    let builder = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(e.to_string()))?;
-    if options.skip_cert_validation {
-        return Ok(builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
-            .with_no_client_auth());
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(system_roots().iter().cloned());
-    if let Ok(path) = std::env::var("NODE_EXTRA_CA_CERTS") {
-        // Like Node: an unreadable bundle is reported and otherwise ignored.
-        match std::fs::read(&path) {
-            Ok(pem) => {
-                roots.add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).flatten());
-            }
-            Err(e) => eprintln!("tfx-auth: warning: ignoring NODE_EXTRA_CA_CERTS ({path}: {e})"),
-        }
-    }
-    for (i, ca) in options.ca_certificates.iter().enumerate() {
-        let pem = if ca.contains("-----BEGIN") {
-            ca.as_bytes().to_vec()
-        } else {
-            std::fs::read(ca).map_err(|e| {
-                tls_err(format!(
-                    "caCertificates[{i}] is neither PEM text nor a readable file ({e})"
-                ))
-            })?
-        };
-        let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).flatten().collect();
-        let (added, _) = roots.add_parsable_certificates(certs);
-        if added == 0 {
-            return Err(tls_err(format!(
-                "caCertificates[{i}] holds no usable certificate"
-            )));
-        }
-    }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
-}
-
-/// Accepts any certificate (`skipCertValidation`), still checking signatures
-/// so the handshake itself stays sound.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +367,25 @@ mod tests {
                 exempt,
                 "{list} {target}"
             );
+        }
+    }
+
+    #[test]
+    fn timeouts_are_whole_milliseconds_up_to_ten_minutes() {
+        assert_eq!(timeout_from_millis(1.0).unwrap(), Duration::from_millis(1));
+        assert_eq!(timeout_from_millis(600_000.0).unwrap(), MAX_TIMEOUT);
+        for bad in [
+            0.0,
+            -1.0,
+            0.5,
+            600_001.0,
+            4_294_967_396.0,
+            1e20,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let err = timeout_from_millis(bad).unwrap_err();
+            assert_eq!(err.code(), "INVALID_ARGUMENT", "{bad}");
         }
     }
 

@@ -11,9 +11,11 @@ pub mod http;
 pub mod legacy;
 pub mod login;
 pub mod logins;
+pub mod prewarm;
 pub mod service_url;
 pub mod settings;
 pub mod store;
+pub mod text;
 pub mod validate;
 
 #[cfg(feature = "node")]

@@ -203,19 +203,26 @@ pub fn classify(url: &ServiceUrl, facts: &ResponseFacts) -> Result<ConnectionInf
         Some("onpremises") => DeploymentType::OnPremises,
         _ => DeploymentType::Unknown,
     };
+    // Every string the server chose is made printable here, where it enters:
+    // `tfx-auth status` and tfx print them (see crate::text).
+    let printable = |s: Option<String>| {
+        s.map(|s| crate::text::printable(&s))
+            .filter(|s| !s.is_empty())
+    };
     Ok(ConnectionInfo {
         service_url: url.as_str().to_string(),
         normalized_url: url.key().to_string(),
         user: AuthenticatedUser {
-            display_name: user
-                .custom_display_name
-                .clone()
-                .or(user.provider_display_name.clone()),
-            unique_name: user.account(),
-            id,
+            display_name: printable(
+                user.custom_display_name
+                    .clone()
+                    .or(user.provider_display_name.clone()),
+            ),
+            unique_name: printable(user.account()),
+            id: crate::text::printable(&id),
         },
-        instance_id: data.instance_id,
-        deployment_id: data.deployment_id,
+        instance_id: printable(data.instance_id),
+        deployment_id: printable(data.deployment_id),
         deployment_type,
         warnings: Vec::new(),
     })
@@ -452,6 +459,20 @@ mod tests {
         assert_eq!(info.user.unique_name.as_deref(), Some("peter@fabfiber.com"));
         assert_eq!(info.deployment_type, DeploymentType::Hosted);
         assert_eq!(info.instance_id.as_deref(), Some("i-1"));
+    }
+
+    #[test]
+    fn server_chosen_names_arrive_without_control_characters() {
+        let url = ServiceUrl::parse("https://dev.azure.com/fabfiber").unwrap();
+        let hostile = OK_BODY
+            .replace(
+                r#""Peter""#,
+                r#""\u001b]0;pwned\u0007\u001b[2J\rPeter\u202e""#,
+            )
+            .replace("peter@fabfiber.com", r"peter\u001b[1A@fabfiber.com\u009b");
+        let info = classify(&url, &facts(200, JSON, &hostile)).unwrap();
+        assert_eq!(info.user.display_name.as_deref(), Some("Peter"));
+        assert_eq!(info.user.unique_name.as_deref(), Some("peter@fabfiber.com"));
     }
 
     #[test]

@@ -72,15 +72,20 @@ impl EntraSignIn {
         env: &'env Env,
         options: Option<Object>,
     ) -> napi::Result<PromiseRaw<'env, LoginResult>> {
-        let (_, cancel) = options_from_js(env, options)?;
-        let pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let (checked, cancel) = options_from_js(env, options)?;
+        // Bad options reject without using up the sign-in.
+        let pending = match checked {
+            Ok(_) => self
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+            Err(_) => None,
+        };
         core_promise(
             env,
             async move {
+                checked?;
                 let pending = pending.ok_or_else(|| {
                     CoreError::invalid_credential(
                         "this sign-in was already completed or has failed; start a new one with startEntraLogin",
@@ -120,6 +125,7 @@ pub fn start_entra_login<'env>(
     core_promise(
         env,
         async move {
+            let connect = connect?;
             let url = ServiceUrl::parse(&service_url)?;
             let config = EntraConfig::resolve(
                 &CoreEntraOptions {
@@ -136,7 +142,9 @@ pub fn start_entra_login<'env>(
                 user_code: pending.code.user_code.clone(),
                 verification_uri: pending.code.verification_uri.clone(),
                 message: pending.code.message(),
-                expires_on: seconds_to_ms(pending.expires_at),
+                // The code's own expiry: always a time (clamped; the answer is checked).
+                expires_on: seconds_to_ms(pending.expires_at)
+                    .unwrap_or(crate::entra::MAX_JS_DATE_MS),
                 tenant: pending.tenant.clone(),
                 pending: Arc::new(Mutex::new(Some(pending))),
             })
@@ -201,7 +209,7 @@ pub fn access_token_info(env: Env, access_token: String) -> napi::Result<AccessT
     }
     let found = claims(&token).unwrap_or_default();
     Ok(AccessTokenInfo {
-        expires_on: found.exp.map(seconds_to_ms),
+        expires_on: found.exp.and_then(seconds_to_ms),
         tenant: found.tenant,
     })
 }

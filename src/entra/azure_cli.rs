@@ -149,7 +149,7 @@ pub fn parse_output(stdout: &[u8]) -> Result<EntraToken> {
 fn first_line(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);
     let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(line.chars().filter(|c| !c.is_control()).take(200).collect())
+    Some(crate::text::printable(line).chars().take(200).collect())
 }
 
 #[cfg(test)]
@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(
             first_line(b"\n  ERROR: Please run 'az login' to setup account.\x1b[0m\nmore")
                 .as_deref(),
-            Some("ERROR: Please run 'az login' to setup account.[0m")
+            Some("ERROR: Please run 'az login' to setup account.")
         );
         assert_eq!(first_line(b"  \n"), None);
     }

@@ -179,6 +179,25 @@ pub fn is_guid(value: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The latest time a JavaScript `Date` can hold, in milliseconds (8.64e15, year 275760).
+pub const MAX_JS_DATE_MS: f64 = 8.64e15;
+
+/// Unix seconds as JavaScript milliseconds, or `None` beyond what a `Date`
+/// can hold. An expiry that far out is not a time anyone set (a token's `exp`
+/// claim or a stored `expiresAt` gone wrong): "unknown" says so, where a
+/// clamped date would be a made-up fact, and `new Date(ms).toISOString()`
+/// never throws on what we hand out.
+pub fn seconds_to_js_ms(seconds: u64) -> Option<f64> {
+    let ms = seconds as f64 * 1000.0;
+    (ms <= MAX_JS_DATE_MS).then_some(ms)
+}
+
+/// A JavaScript time (`expiresOn`) as Unix seconds; `None` (unknown) for
+/// what is not a time a `Date` can hold: negative, NaN, infinite, too large.
+pub fn js_ms_to_seconds(ms: f64) -> Option<u64> {
+    (ms.is_finite() && (0.0..=MAX_JS_DATE_MS).contains(&ms)).then(|| (ms / 1000.0) as u64)
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -190,6 +209,24 @@ pub fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiries_cross_to_javascript_only_as_times_a_date_can_hold() {
+        assert_eq!(seconds_to_js_ms(1_700_000_000), Some(1_700_000_000_000.0));
+        assert_eq!(seconds_to_js_ms(8_640_000_000_000), Some(MAX_JS_DATE_MS));
+        assert_eq!(seconds_to_js_ms(8_640_000_000_001), None);
+        assert_eq!(seconds_to_js_ms(u64::MAX), None);
+        assert_eq!(js_ms_to_seconds(1_700_000_000_999.0), Some(1_700_000_000));
+        for bad in [
+            1e300,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            MAX_JS_DATE_MS + 1000.0,
+        ] {
+            assert_eq!(js_ms_to_seconds(bad), None, "{bad}");
+        }
+    }
 
     fn no_env(_: &str) -> Option<String> {
         None

@@ -3,9 +3,10 @@
 //!
 //! Items carry `service=tfx-auth` and `username=<normalised URL>`, so
 //! `secret-tool lookup service tfx-auth username <url>` finds them and one
-//! attribute search lists every login. Every call runs with a timeout because
-//! a Secret Service that stops answering must not hang the CLI; a locked
-//! collection is detected up front, since unlocking would need a GUI prompt.
+//! attribute search lists every login. Every call runs on the store's one
+//! worker thread with a timeout (see `worker`) because a Secret Service that
+//! stops answering must not hang the CLI; a locked collection is detected up
+//! front, since unlocking would need a GUI prompt.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, mpsc};
@@ -17,6 +18,7 @@ use secret_service::blocking::SecretService;
 use zeroize::Zeroizing;
 
 use super::SecretStore;
+use super::worker::Worker;
 use crate::credential::Secret;
 use crate::error::{Cause, Error, Result};
 
@@ -27,8 +29,7 @@ pub const SERVICE: &str = "tfx-auth";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct KeyringStore {
-    inner: Arc<Inner>,
-    timeout: Duration,
+    worker: Worker<Inner>,
 }
 
 struct Inner {
@@ -60,22 +61,30 @@ impl KeyringStore {
             })
         })?;
         Ok(KeyringStore {
-            inner: Arc::new(inner),
-            timeout,
+            worker: Worker::new(inner, read, timeout),
         })
     }
 
-    /// Runs `op` on a worker thread; gives up after the timeout with
-    /// `KEYRING_UNAVAILABLE` (the worker is left to finish on its own).
+    /// Runs `op` on the store's worker once the collection is known to be
+    /// unlocked; `KEYRING_UNAVAILABLE` when the Secret Service stops answering.
     fn call<T: Send + 'static>(
         &self,
         op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let inner = Arc::clone(&self.inner);
-        with_timeout(self.timeout, move || {
+        self.worker.call(move |inner| {
             inner.ensure_unlocked()?;
-            op(&inner)
+            op(inner)
         })
+    }
+}
+
+/// One read (`Worker::read` shares it between identical waiting reads).
+fn read(inner: &Inner, key: &str) -> Result<Option<Secret>> {
+    inner.ensure_unlocked()?;
+    match inner.entry(key)?.get_password() {
+        Ok(secret) => Ok(Some(Zeroizing::new(secret))),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(e) => Err(from_keyring(e)),
     }
 }
 
@@ -146,12 +155,7 @@ impl Inner {
 
 impl SecretStore for KeyringStore {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
-        let key = key.to_string();
-        self.call(move |inner| match inner.entry(&key)?.get_password() {
-            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(from_keyring(e)),
-        })
+        self.worker.read(key)
     }
 
     fn set(&self, key: &str, secret: &str) -> Result<()> {

@@ -10,6 +10,8 @@ pub mod file;
 #[cfg(target_os = "linux")]
 pub mod keyring;
 pub mod memory;
+#[cfg(any(target_os = "linux", test))]
+pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
