@@ -101,13 +101,14 @@ for (const { stored, typed, why } of CASES) {
     await storeLogin(e, stored);
     const [connects, requests] = [proxy.connects.length, ado.requests.length];
     const r = await tfx(['build', 'list', '--project', 'P', '--service-url', typed, '--no-prompt'], e.env);
+    const sent = ado.requests.slice(requests);
+    const withSecret = sent.filter((q) => JSON.stringify(q.headers).includes(Buffer.from(`:${token}`).toString('base64')));
+    assert.deepEqual(withSecret.map((q) => q.url), [], `the login stored for ${stored} was sent where Node connected`);
+    assert.deepEqual(sent.map((q) => q.url), [], 'no request at all');
+    assert.deepEqual(proxy.connects.slice(connects), [], 'Node opened no connection');
     assert.notEqual(r.code, 0, r.stdout);
     assert.match(r.stderr, /invalid service URL/);
     assert.match(r.stderr, why);
-    assert.deepEqual(proxy.connects.slice(connects), [], 'Node opened no connection');
-    const sent = ado.requests.slice(requests);
-    assert.deepEqual(sent.filter((q) => JSON.stringify(q.headers).includes(Buffer.from(`:${token}`).toString('base64'))), []);
-    assert.deepEqual(sent.map((q) => q.url), [], 'no request at all');
   });
 }
 
