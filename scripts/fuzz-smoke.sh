@@ -9,7 +9,7 @@ command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 seconds="${SECONDS_PER_TARGET:-10}"
 targets=("$@")
-((${#targets[@]})) || targets=(service_url stored_credential legacy_escape classify)
+((${#targets[@]})) || targets=(service_url host_agreement stored_credential legacy_escape classify)
 for target in "${targets[@]}"; do
   # A scratch copy of the corpus: new inputs found in a smoke run are not committed.
   work="$(mktemp -d)"

@@ -165,8 +165,9 @@ impl Owner {
     }
 }
 
-/// The owner of the folder `name`. Host names cannot hold `_` (tfx-auth
-/// refuses them), so the host part of a name ends at its first `_`.
+/// The owner of the folder `name`. The host part of a name is read up to its
+/// first `_`, unless the name could also be read with a longer host holding
+/// `_` (`tfs.my_host.local8080_x`): then the host is not certain.
 pub fn owner_of(name: &str, cached_connection: Option<&str>) -> Owner {
     // The tie-breaker: tfx-cli wrote this folder for its last login's URL.
     if let Some(cached) = cached_connection
@@ -177,6 +178,9 @@ pub fn owner_of(name: &str, cached_connection: Option<&str>) -> Owner {
     let Some(read) = legacy_unescape(name) else {
         return Owner::Unknown;
     };
+    if host_may_hold_underscores(name) {
+        return Owner::Unknown;
+    }
     // `legacy_unescape` read every `_` of the path as `/`.
     let path = name
         .split_once("__")
@@ -198,6 +202,24 @@ pub fn owner_of(name: &str, cached_connection: Option<&str>) -> Owner {
         likely_url: format!("{scheme_host}{likely_path}"),
         origin,
     }
+}
+
+/// Whether a longer host than the one before the first `_` is a plausible
+/// reading of `name`: a dotted name whose last label is a top-level domain
+/// (letters, before any glued port). Single-label hosts holding `_` are not
+/// told apart (a known limit: such names are rare, and stock tfx-cli itself
+/// reads the folder for either URL).
+fn host_may_hold_underscores(name: &str) -> bool {
+    let Some((_, rest)) = name.split_once("__") else {
+        return false;
+    };
+    let chunks: Vec<&str> = rest.split('_').collect();
+    (2..=chunks.len()).any(|n| {
+        let host = chunks[..n].join("_");
+        let last_label = host.rsplit('.').next().unwrap_or_default();
+        let tld = last_label.trim_end_matches(|c: char| c.is_ascii_digit());
+        host.contains('.') && !tld.is_empty() && tld.chars().all(|c| c.is_ascii_alphabetic())
+    })
 }
 
 /// Reads a file of tfx-cli's; `Ok(None)` when it is missing or belongs to
@@ -268,6 +290,36 @@ mod tests {
             files[0].owner,
             Owner::Url("https://dev.azure.com/Org".into())
         );
+    }
+
+    #[test]
+    fn a_folder_is_only_as_certain_as_its_name() {
+        let cases = [
+            (
+                "https__dev.azure.com_org",
+                Some("https://dev.azure.com/org"),
+            ),
+            (
+                "http__tfs.contoso.com8080_tfs_DefaultCollection",
+                Some("http://tfs.contoso.com:8080/tfs/DefaultCollection"),
+            ),
+            // A port glued to an address: 127.0.0.1:18081 or 127.0.0.11:8081.
+            ("http__127.0.0.118081_x", None),
+            // `tfs.my_host.local:8080/x`, or `tfs.my/host.local8080/x`.
+            ("http__tfs.my_host.local8080_x", None),
+            ("cache", None),
+        ];
+        for (name, expected) in cases {
+            let owner = owner_of(name, None);
+            let url = match &owner {
+                Owner::Url(u) => Some(u.as_str()),
+                Owner::Origin { likely_url, .. } => Some(likely_url.as_str()),
+                Owner::Unknown => None,
+            };
+            assert_eq!(url, expected, "{name}");
+        }
+        let named = owner_of("http__127.0.0.118081_x", Some("http://127.0.0.1:18081/x"));
+        assert_eq!(named, Owner::Url("http://127.0.0.1:18081/x".into()));
     }
 
     #[test]

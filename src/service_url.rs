@@ -10,6 +10,8 @@ use url::Url;
 
 use crate::error::{Error, Result};
 
+mod authority;
+
 /// Longest service URL accepted.
 pub const MAX_URL_LEN: usize = 2048;
 
@@ -29,7 +31,9 @@ impl ServiceUrl {
     ///
     /// # Errors
     /// `INVALID_URL` when the input is not an absolute http(s) URL with a host,
-    /// or carries user information, a query, a fragment or control characters.
+    /// or carries user information, a query, a fragment or control characters,
+    /// or when its host or port is not written in the one form every parser
+    /// reads alike (see `authority::check`).
     pub fn parse(input: &str) -> Result<Self> {
         let trimmed = input.trim_matches(|c: char| c == ' ' || c == '\t');
         if trimmed.is_empty() {
@@ -84,6 +88,7 @@ impl ServiceUrl {
             None | Some("") => return Err(Error::invalid_url("the URL has no host")),
             Some(_) => {}
         }
+        authority::check(trimmed, &url)?;
         let mut url = url;
         let path = url.path().trim_end_matches('/').to_string();
         url.set_path(&path);

@@ -8,6 +8,17 @@ const os = require('node:os');
 const path = require('node:path');
 
 /**
+ * Refuses (INVALID_URL) a service URL whose host tfx-cli's HTTP stack could read differently from
+ * the host its login is stored under, such as `http://127.0.0.1%31/x` (stored as 127.0.0.11,
+ * sent to 127.0.0.1): the addon's own rule, applied before any credential is looked up, prompted
+ * for or sent. Returns the URL unchanged.
+ */
+function checkServiceUrl(addon, serviceUrl) {
+  addon.normalizeServiceUrl(String(serviceUrl ?? ''));
+  return serviceUrl;
+}
+
+/**
  * Validates and stores in one round trip. The addon keeps the certificate choice for this URL
  * alone, so a login without --skip-cert-validation turns checking back on (stock tfx kept one
  * global string that stayed truthy for good), and prints its own warning when no OS keyring
@@ -147,6 +158,6 @@ function proxyOption({ proxy, fiddler }) {
 }
 
 module.exports = {
-  login, loginEntra, azureCliCredential, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl,
+  checkServiceUrl, login, loginEntra, azureCliCredential, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl,
   hasPlaintextLogins, migrateFromStock,
 };

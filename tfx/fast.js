@@ -84,6 +84,7 @@ async function run(p, addon) {
   out.banner(p.version);
   try {
     if (p.command === 'login') {
+      actions.checkServiceUrl(getAddon(), p.values.serviceUrl);
       const { TfsConnection } = require(path.join(p.buildDir, 'lib', 'connection.js'));
       const options = { skipCertValidation: p.values.skipCertValidation === true, proxy: actions.proxyOption(p.values), TfsConnection };
       if (p.credential === DEVICE_CODE) await actions.loginEntra(getAddon(), p.values.serviceUrl, options);

@@ -156,6 +156,7 @@ function patchTfcommand(exports, ctx, filename) {
   // and ExtensionBase.getGalleryApi, which is exactly the re-prompt of tfs-cli issue 455.
   // Precedence: credential.js. The Azure CLI is asked only when nothing is stored for the URL.
   proto.getCredentials = async function getCredentials(serviceUrl) {
+    actions.checkServiceUrl(ctx.addon(), serviceUrl);
     const args = commandArgs(this);
     const flags = await flagValues(args);
     const cred = explicitCredential(flags)
@@ -198,7 +199,7 @@ function patchLogin(exports, ctx, filename) {
   };
   proto.exec = async function exec() {
     const args = commandArgs(this);
-    const serviceUrl = await args.serviceUrl.val(); // "> Service URL:" prompt
+    const serviceUrl = actions.checkServiceUrl(ctx.addon(), await args.serviceUrl.val()); // "> Service URL:" prompt
     const skipCertValidation = (await args.skipCertValidation.val(false)) === true;
     const flags = await flagValues(args);
     // A login asks for a new credential: never the stored one (as stock).
