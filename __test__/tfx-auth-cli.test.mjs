@@ -2,6 +2,7 @@
 // login checked at once, each within its own timeout), logout, migrate, token, and its errors.
 // Real gnome-keyring (a private one for this suite, see tfx-helpers.mjs), fake Azure DevOps
 // servers on loopback, a fresh HOME and XDG_CONFIG_HOME per test.
+import { createRequire as requireFrom } from 'node:module';
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -46,6 +47,9 @@ async function deadUrl() {
 }
 
 const env = (label, extra) => commandEnv(base, label, keyring.address, extra);
+// The `tfx on PATH` line, as bin/hook-info.js words what `status --json` found (checked for real
+// against global installs in __test__/installed/global-tfx-cli.test.mjs).
+const { describeTfx } = requireFrom(import.meta.url)('../bin/hook-info.js');
 
 // Stores without validation, in the given command environment (settings live in its XDG folder).
 async function store(e, url, credential) {
@@ -128,6 +132,7 @@ test('status: one login valid, one rejected (401), one server down; each with it
     '  - Survives a reboot: yes',
     `  - Chosen because: ${report.storage.reason}`,
     `Credential in effect: stored login for the default URL ${ok.url}`,
+    `tfx on PATH: ${describeTfx(report.tfx)}`,
     ...order.flatMap((u) => ['', ...blocks[u]]),
   ].join('\n') + '\n';
   assert.equal(human.stdout, expected);
@@ -142,7 +147,7 @@ test('status: all logins valid, or none at all, exits 0', async () => {
   assert.deepEqual(JSON.parse(none.stdout).source, { kind: 'none', label: 'none', defaultServiceUrl: null });
   const noneHuman = await tfxAuth(['status'], e.env);
   assert.equal(noneHuman.code, 0);
-  assert.match(noneHuman.stdout, /\nCredential in effect: none\n\nNo stored logins\. Log in with: tfx login --service-url <organisation or collection URL>\n$/);
+  assert.match(noneHuman.stdout, /\nCredential in effect: none\ntfx on PATH: [^\n]+\n\nNo stored logins\. Log in with: tfx login --service-url <organisation or collection URL>\n$/);
 
   const token = makeSecret('pat');
   const a = await server({ tokens: [token] });

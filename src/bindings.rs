@@ -12,9 +12,9 @@ use napi::bindgen_prelude::*;
 use napi::{Env, JsError, Task};
 use napi_derive::napi;
 
+use crate::credential::EntraToken;
 use crate::credential::{AuthType, Credential as CoreCredential};
 use crate::entra::refresh::current_credential;
-use crate::entra::token::EntraToken;
 use crate::entra::transport::HttpAuthority;
 use crate::entra::unix_now;
 use crate::error::{Error as CoreError, Result as CoreResult};

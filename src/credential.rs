@@ -10,18 +10,16 @@ use std::fmt;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use crate::entra::token::EntraToken;
 use crate::error::{Error, Result};
+use crate::secret::{self, Secret, Spaces};
 
-/// A secret string that is wiped on drop and never printed.
-pub type Secret = Zeroizing<String>;
+pub mod entra;
+
+pub use entra::EntraToken;
 
 /// The user name tfx-cli sends with a PAT; Azure DevOps ignores it.
 pub const PAT_USERNAME: &str = "OAuth";
 
-/// Longest token or password accepted (an Entra access token passed as a PAT
-/// is ~2-4 KiB; anything near this limit is a paste accident).
-pub const MAX_SECRET_LEN: usize = 16 * 1024;
 /// Longest user name accepted (`DOMAIN\user` or a UPN).
 pub const MAX_USERNAME_LEN: usize = 512;
 
@@ -58,12 +56,7 @@ impl Credential {
     /// A PAT; rejects empty, whitespace or control characters, and absurd lengths.
     pub fn pat(token: impl Into<String>) -> Result<Self> {
         let token = Zeroizing::new(token.into());
-        check_secret("token", &token)?;
-        if token.chars().any(char::is_whitespace) {
-            return Err(Error::invalid_credential(
-                "the token contains whitespace; paste it without spaces or line breaks",
-            ));
-        }
+        secret::check("token", &token, Spaces::Refused)?;
         Ok(Credential::Pat { token })
     }
 
@@ -72,7 +65,7 @@ impl Credential {
         let username = username.into();
         let password = Zeroizing::new(password.into());
         check_username(&username)?;
-        check_secret("password", &password)?;
+        secret::check("password", &password, Spaces::Allowed)?;
         Ok(Credential::Basic { username, password })
     }
 
@@ -154,23 +147,6 @@ impl Credential {
     }
 }
 
-fn check_secret(what: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid_credential(format!("the {what} is empty")));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(Error::invalid_credential(format!(
-            "the {what} contains control characters or line breaks"
-        )));
-    }
-    if value.len() > MAX_SECRET_LEN {
-        return Err(Error::invalid_credential(format!(
-            "the {what} is longer than {MAX_SECRET_LEN} bytes"
-        )));
-    }
-    Ok(())
-}
-
 fn check_username(username: &str) -> Result<()> {
     if username.trim().is_empty() {
         return Err(Error::invalid_credential("the user name is empty"));
@@ -247,7 +223,7 @@ mod tests {
 
     #[test]
     fn bad_credentials_are_rejected_with_invalid_credential() {
-        let long = "x".repeat(MAX_SECRET_LEN + 1);
+        let long = "x".repeat(crate::secret::MAX_SECRET_LEN + 1);
         let cases: Vec<Result<Credential>> = vec![
             Credential::pat(""),
             Credential::pat("   "),

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::credential::{Credential, Secret};
+use crate::credential::Credential;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use crate::service_url::{ServiceUrl, legacy_escape, legacy_unescape};
 
 /// tfx-cli's only "user" name.

@@ -12,6 +12,7 @@ pub mod legacy;
 pub mod login;
 pub mod logins;
 pub mod prewarm;
+pub mod secret;
 pub mod service_url;
 pub mod settings;
 pub mod store;

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::credential::{AuthType, Credential, Secret};
+use crate::credential::{AuthType, Credential};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::legacy::{LegacyDir, Owner};
+use crate::secret::Secret;
 use crate::service_url::ServiceUrl;
 use crate::settings::Settings;
 use crate::store::{self, SecretStore, StorageInfo, StoreChoice};

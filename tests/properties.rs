@@ -3,9 +3,10 @@
 //! connectionData classifier. Properties, not just "no panic".
 
 use proptest::prelude::*;
-use tfx_auth::credential::{Credential, Secret};
+use tfx_auth::credential::Credential;
+use tfx_auth::credential::entra::{EntraToken, RefreshGrant, is_tenant};
 use tfx_auth::entra::discovery::tenant_from_headers;
-use tfx_auth::entra::token::{EntraToken, RefreshGrant, is_tenant};
+use tfx_auth::secret::Secret;
 use tfx_auth::service_url::{ServiceUrl, legacy_escape, legacy_unescape};
 use tfx_auth::store::chunked::{Encoding, Limit, split};
 use tfx_auth::validate::{ResponseFacts, classify};

@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tfx_auth::credential::Credential;
-use tfx_auth::entra::token::EntraToken;
+use tfx_auth::credential::EntraToken;
 
 fuzz_target!(|input: &str| {
     match Credential::from_stored(input) {
@@ -15,9 +15,9 @@ fuzz_target!(|input: &str| {
             let cred = Credential::Entra(token.clone());
             assert_eq!(Credential::from_stored(&cred.to_stored()).unwrap(), cred);
             let mut other = token;
-            other.access_token = tfx_auth::credential::Secret::new("another-secret".into());
+            other.access_token = tfx_auth::secret::Secret::new("another-secret".into());
             if let Some(grant) = other.refresh.as_mut() {
-                grant.refresh_token = tfx_auth::credential::Secret::new("another-refresh".into());
+                grant.refresh_token = tfx_auth::secret::Secret::new("another-refresh".into());
             }
             let other = Credential::Entra(other);
             assert_eq!(format!("{cred:?} {cred}"), format!("{other:?} {other}"));

@@ -12,8 +12,8 @@ use super::{
     logins, options_from_js, seconds_to_ms, throw,
 };
 use crate::credential::Credential as CoreCredential;
+use crate::credential::entra::claims;
 use crate::entra::sign_in::{self, PendingSignIn};
-use crate::entra::token::claims;
 use crate::entra::{ENV_TENANT, EntraConfig, EntraOptions as CoreEntraOptions, azure_cli};
 use crate::error::Error as CoreError;
 use crate::service_url::ServiceUrl;
@@ -178,7 +178,7 @@ pub fn get_azure_cli_token<'env>(
             let path = std::env::var_os("PATH");
             let tenant = std::env::var(ENV_TENANT)
                 .ok()
-                .filter(|t| crate::entra::token::is_tenant(t.trim()));
+                .filter(|t| crate::entra::is_tenant(t.trim()));
             let token = azure_cli::token(path.as_deref(), tenant.as_deref().map(str::trim)).await?;
             Ok(token.map(CoreCredential::Entra))
         },

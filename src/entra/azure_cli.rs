@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::credential::EntraToken;
 use crate::entra::RESOURCE;
-use crate::entra::token::EntraToken;
 use crate::error::{Error, Result};
 use crate::service_url::ServiceUrl;
 
@@ -155,7 +155,7 @@ fn first_line(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entra::token::tests::jwt;
+    use crate::credential::entra::tests::jwt;
 
     #[test]
     fn the_token_and_its_expiry_are_read() {

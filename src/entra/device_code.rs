@@ -12,11 +12,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use crate::credential::Secret;
 use crate::entra::token::{OAuthError, TokenAnswer};
 use crate::entra::transport::{Answer, Authority, is_transient};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
+use crate::secret::Secret;
 use crate::service_url::ServiceUrl;
 
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

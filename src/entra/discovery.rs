@@ -6,7 +6,7 @@
 
 use url::Url;
 
-use crate::entra::token::is_tenant;
+use crate::credential::entra::is_tenant;
 use crate::error::{Error, Result};
 use crate::http::{Cancel, ConnectOptions, HttpClients};
 use crate::service_url::ServiceUrl;

@@ -20,6 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use url::Url;
 
+use crate::credential::entra::is_tenant;
 use crate::error::{Error, Result};
 use crate::service_url::ServiceUrl;
 
@@ -81,7 +82,7 @@ impl EntraConfig {
         let (instance, path_tenant) = parse_authority(&authority)?;
         let explicit = pick(&options.tenant, ENV_TENANT);
         if let Some(t) = &explicit
-            && !token::is_tenant(t)
+            && !is_tenant(t)
         {
             return Err(Error::invalid_url(
                 "the Entra tenant must be a tenant id (GUID) or a domain such as fabfiber.onmicrosoft.com",
@@ -115,7 +116,7 @@ impl EntraConfig {
     /// The tenant to sign in to, given what discovery found (if anything).
     pub fn tenant(&self, discovered: Option<&str>) -> String {
         match discovered {
-            Some(found) if self.tenant_is_generic && token::is_tenant(found) => found.to_string(),
+            Some(found) if self.tenant_is_generic && is_tenant(found) => found.to_string(),
             _ => self.tenant.clone(),
         }
     }
@@ -153,7 +154,7 @@ fn parse_authority(text: &str) -> Result<(ServiceUrl, Option<String>)> {
         .unwrap_or_default();
     let tenant = match segments.as_slice() {
         [] => None,
-        [tenant] if token::is_tenant(tenant) => Some(tenant.to_string()),
+        [tenant] if is_tenant(tenant) => Some(tenant.to_string()),
         _ => {
             return Err(bad(
                 "must be the sign-in host, optionally with a tenant: https://login.microsoftonline.com/<tenant>",

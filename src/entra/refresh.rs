@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::credential::Credential;
+use crate::credential::entra::{EntraToken, RefreshGrant};
 use crate::entra::SCOPE;
 use crate::entra::device_code::refused;
 use crate::entra::sign_in::endpoint;
-use crate::entra::token::{EntraToken, OAuthError, RefreshGrant, TokenAnswer};
+use crate::entra::token::{OAuthError, TokenAnswer};
 use crate::entra::transport::Authority;
 use crate::error::{Error, Result};
 use crate::logins::Logins;

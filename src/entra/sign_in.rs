@@ -6,9 +6,9 @@
 use tokio::time::Instant;
 
 use crate::credential::Credential;
+use crate::credential::entra::claims;
 use crate::entra::device_code::{self, DeviceAuthorization};
 use crate::entra::discovery::discover_tenant;
-use crate::entra::token::claims;
 use crate::entra::transport::{Authority, HttpAuthority};
 use crate::entra::{EntraConfig, SCOPE, authority_url, unix_now};
 use crate::error::Result;

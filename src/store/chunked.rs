@@ -26,8 +26,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 use super::SecretStore;
-use crate::credential::Secret;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 const HEAD: &str = "tfx-auth-parts:1:";
 const PART: &str = "#part-";

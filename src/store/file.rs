@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::SecretStore;
-use crate::credential::Secret;
 use crate::error::Result;
 use crate::fsutil;
+use crate::secret::Secret;
 
 pub const FILE_NAME: &str = "credentials.json";
 

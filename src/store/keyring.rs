@@ -19,8 +19,8 @@ use zeroize::Zeroizing;
 
 use super::SecretStore;
 use super::worker::Worker;
-use crate::credential::Secret;
 use crate::error::{Cause, Error, Result};
+use crate::secret::Secret;
 
 /// The `service` attribute of every item we own.
 pub const SERVICE: &str = "tfx-auth";

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 use super::SecretStore;
-use crate::credential::Secret;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 #[derive(Default)]
 pub struct MemoryStore {

@@ -16,8 +16,8 @@ pub mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::credential::Secret;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// The four operations every store provides.
 pub trait SecretStore: Send + Sync {

@@ -17,8 +17,8 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::credential::Secret;
 use crate::error::{Cause, Error, Result};
+use crate::secret::Secret;
 
 type Read<C> = fn(&C, &str) -> Result<Option<Secret>>;
 type Reply = Sender<Result<Option<Secret>>>;
