@@ -178,7 +178,7 @@ pub fn get_azure_cli_token<'env>(
             let path = std::env::var_os("PATH");
             let tenant = std::env::var(ENV_TENANT)
                 .ok()
-                .filter(|t| crate::entra::is_tenant(t.trim()));
+                .filter(|t| crate::credential::entra::is_tenant(t.trim()));
             let token = azure_cli::token(path.as_deref(), tenant.as_deref().map(str::trim)).await?;
             Ok(token.map(CoreCredential::Entra))
         },
