@@ -4,7 +4,10 @@
 //! connect and total timeouts; at most 5 redirects (reqwest drops
 //! `Authorization` on cross-host hops); keep-alive clients reused per configuration.
 
+mod failure;
 mod tls;
+
+pub use failure::{Capped, read_capped, transport_error};
 
 use std::collections::HashMap;
 use std::net::IpAddr;

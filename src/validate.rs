@@ -3,13 +3,11 @@
 //! Classification reads typed facts only (status, content type, body shape,
 //! reqwest's `is_timeout`/`is_connect`, rustls errors in the source chain).
 
-use std::error::Error as StdError;
-
 use serde::Deserialize;
 
 use crate::credential::Credential;
 use crate::error::{Error, Result};
-use crate::http::{Cancel, ConnectOptions, HttpClients};
+use crate::http::{Cancel, ConnectOptions, HttpClients, read_capped, transport_error};
 use crate::service_url::ServiceUrl;
 
 /// The identity Azure DevOps reports when it ignored the credentials.
@@ -91,26 +89,16 @@ pub async fn validate(
             .header(reqwest::header::AUTHORIZATION, authorization)
             .send()
             .await
-            .map_err(|e| transport_error(url, &e, proxy_in_use, options))?;
+            .map_err(|e| transport_error(url, &e, proxy_in_use, options.timeout()))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let mut body = Vec::new();
-        let mut truncated = false;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport_error(url, &e, proxy_in_use, options))?
-        {
-            if body.len() + chunk.len() > MAX_BODY {
-                truncated = true;
-                break;
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let fail = |e: &reqwest::Error| transport_error(url, e, proxy_in_use, options.timeout());
+        let mut read = read_capped(&mut response, MAX_BODY, fail).await?;
+        let (body, truncated) = (std::mem::take(&mut *read.body), read.truncated);
         Ok(ResponseFacts {
             status,
             content_type,
@@ -272,92 +260,6 @@ impl Identity {
             .and_then(|a| a.get("$value"))
             .and_then(|v| v.as_str())
             .map(str::to_string)
-    }
-}
-
-/// Classifies a failure before a complete response arrived.
-pub(crate) fn transport_error(
-    url: &ServiceUrl,
-    err: &reqwest::Error,
-    proxy_in_use: bool,
-    options: &ConnectOptions,
-) -> Error {
-    let shown = url.to_string();
-    if err.is_timeout() {
-        return Error::Timeout {
-            url: shown,
-            millis: options.timeout().as_millis(),
-        };
-    }
-    if let Some(tls) = find_cause::<rustls::Error>(err) {
-        return Error::Tls {
-            url: shown,
-            reason: describe_tls(tls),
-        };
-    }
-    if err.is_redirect() {
-        return not_azure_devops(
-            url,
-            None,
-            &format!("more than {} redirects", crate::http::MAX_REDIRECTS),
-        );
-    }
-    let io_kind = find_cause::<std::io::Error>(err).map(std::io::Error::kind);
-    if proxy_in_use && err.is_connect() {
-        return Error::Proxy {
-            url: shown,
-            status: None,
-            reason: "the proxy refused the connection or the tunnel".into(),
-        };
-    }
-    use std::io::ErrorKind as K;
-    let reason = match io_kind {
-        Some(K::ConnectionRefused) => "connection refused".to_string(),
-        Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof) => {
-            "the connection was closed before the response was complete".to_string()
-        }
-        _ if err.is_connect() => "cannot connect (host name not found or unreachable)".to_string(),
-        _ if err.is_body() || err.is_decode() => {
-            "the connection was closed before the response was complete".to_string()
-        }
-        _ => "the request failed".to_string(),
-    };
-    Error::Network { url: shown, reason }
-}
-
-/// The first cause of type `T` in the source chain. hyper-rustls wraps
-/// tokio-rustls's `io::Error` in another `io::Error`, whose `source()` skips
-/// the inner one, so an io::Error's inner error is searched as well.
-fn find_cause<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    if let Some(found) = err.downcast_ref::<T>() {
-        return Some(found);
-    }
-    if let Some(inner) = err
-        .downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        && let Some(found) = find_cause::<T>(inner)
-    {
-        return Some(found);
-    }
-    err.source().and_then(find_cause::<T>)
-}
-
-fn describe_tls(err: &rustls::Error) -> String {
-    use rustls::CertificateError as C;
-    match err {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
-            "the server's certificate is not signed by a trusted certificate authority".into()
-        }
-        rustls::Error::InvalidCertificate(
-            C::NotValidForName | C::NotValidForNameContext { .. },
-        ) => "the server's certificate does not match its host name".into(),
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-            "the server's certificate has expired".into()
-        }
-        rustls::Error::InvalidMessage(_) => {
-            "the server did not answer with TLS (is it plain http?)".into()
-        }
-        other => format!("the TLS handshake failed ({other})"),
     }
 }
 

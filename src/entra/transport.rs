@@ -7,7 +7,7 @@ use std::future::Future;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::http::{Cancel, ConnectOptions, HttpClients};
+use crate::http::{Cancel, ConnectOptions, HttpClients, read_capped, transport_error};
 use crate::service_url::ServiceUrl;
 
 /// Token answers are a few KiB; anything larger is not one.
@@ -78,9 +78,8 @@ impl Authority for HttpAuthority<'_> {
         }
         let transport = self.clients.for_url(url, &self.options)?;
         let proxy_in_use = transport.proxy.is_some();
-        let fail = |e: &reqwest::Error| {
-            crate::validate::transport_error(url, e, proxy_in_use, &self.options)
-        };
+        let fail =
+            |e: &reqwest::Error| transport_error(url, e, proxy_in_use, self.options.timeout());
         let size: usize = form.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum();
         let mut body = Zeroizing::new(String::with_capacity(size));
         form_urlencoded::Serializer::new(&mut *body).extend_pairs(form.iter());
@@ -98,20 +97,18 @@ impl Authority for HttpAuthority<'_> {
                 .await
                 .map_err(|e| fail(&e))?;
             let status = response.status().as_u16();
-            // Sized up front: growing the buffer would leave copies of tokens behind.
-            let expected = response.content_length().unwrap_or(16 * 1024) as usize;
-            let mut read = Zeroizing::new(Vec::with_capacity(expected.min(MAX_ANSWER)));
-            while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
-                if read.len() + chunk.len() > MAX_ANSWER {
-                    return Err(Error::Authority {
-                        authority: url.to_string(),
-                        status: Some(status),
-                        reason: "the answer is larger than 256 KiB".into(),
-                    });
-                }
-                read.extend_from_slice(&chunk);
+            let read = read_capped(&mut response, MAX_ANSWER, fail).await?;
+            if read.truncated {
+                return Err(Error::Authority {
+                    authority: url.to_string(),
+                    status: Some(status),
+                    reason: "the answer is larger than 256 KiB".into(),
+                });
             }
-            Ok(Answer { status, body: read })
+            Ok(Answer {
+                status,
+                body: read.body,
+            })
         };
         tokio::select! {
             answer = exchange => answer,
