@@ -12,15 +12,15 @@ use napi::bindgen_prelude::*;
 use napi::{Env, JsError, Task};
 use napi_derive::napi;
 
+use crate::auth::logins::{Logins, MigrationReport as CoreReport, Paths};
+use crate::auth::prewarm::Prewarmer;
+use crate::auth::renewal::current_credential;
 use crate::credential::EntraToken;
 use crate::credential::{AuthType, Credential as CoreCredential};
-use crate::entra::refresh::current_credential;
 use crate::entra::transport::HttpAuthority;
 use crate::entra::unix_now;
 use crate::error::{Error as CoreError, Result as CoreResult};
 use crate::http::{Cancel, ConnectOptions as CoreOptions, HttpClients};
-use crate::logins::{Logins, MigrationReport as CoreReport, Paths};
-use crate::prewarm::Prewarmer;
 use crate::service_url::ServiceUrl;
 use crate::store::StoreChoice;
 use crate::validate::ConnectionInfo as CoreConnection;
@@ -460,7 +460,7 @@ pub struct LoginResult {
 }
 
 /// Prints the connection's warnings (on the JS thread) and converts the outcome.
-fn login_result(outcome: crate::login::LoginOutcome) -> napi::Result<LoginResult> {
+fn login_result(outcome: crate::auth::login::LoginOutcome) -> napi::Result<LoginResult> {
     print_warnings(&outcome.connection);
     Ok(LoginResult {
         storage: storage_to_js(&outcome.storage),
@@ -534,7 +534,8 @@ pub fn login<'env>(
             let url = ServiceUrl::parse(&service_url)?;
             let credential = credential_from_js(credential)?;
             let logins = logins()?;
-            crate::login::login(logins, http_clients(), &url, &credential, &options, &cancel).await
+            crate::auth::login::login(logins, http_clients(), &url, &credential, &options, &cancel)
+                .await
         },
         login_result,
     )

@@ -91,7 +91,7 @@ impl EntraSignIn {
                         "this sign-in was already completed or has failed; start a new one with startEntraLogin",
                     )
                 })?;
-                sign_in::complete(logins()?, http_clients(), pending, &cancel).await
+                crate::auth::sign_in::complete(logins()?, http_clients(), pending, &cancel).await
             },
             login_result,
         )

@@ -1,20 +1,15 @@
-//! The interactive sign-in, in two steps so the caller can show the code in
-//! between: [`start`] discovers the tenant and asks for a device code;
-//! [`complete`] waits for the user's approval, then validates the access
-//! token against Azure DevOps and stores the login like any other.
+//! The start of the interactive sign-in: [`start`] discovers the tenant and
+//! asks for a device code, so the caller can show it. Waiting for approval and
+//! storing the login is policy: `crate::auth::sign_in::complete`.
 
 use tokio::time::Instant;
 
-use crate::credential::Credential;
-use crate::credential::entra::claims;
-use crate::entra::device_code::{self, DeviceAuthorization};
+use crate::entra::device_code::DeviceAuthorization;
 use crate::entra::discovery::discover_tenant;
 use crate::entra::transport::{Authority, HttpAuthority};
-use crate::entra::{EntraConfig, SCOPE, authority_url, unix_now};
+use crate::entra::{EntraConfig, SCOPE, unix_now};
 use crate::error::Result;
 use crate::http::{Cancel, ConnectOptions, HttpClients};
-use crate::login::{LoginOutcome, login};
-use crate::logins::Logins;
 use crate::service_url::ServiceUrl;
 
 /// A sign-in waiting for the user. (No `Debug`: its options may hold a
@@ -74,55 +69,4 @@ pub async fn start(
         code,
         options,
     })
-}
-
-/// Waits for the user's approval, then logs in with the access token:
-/// validated against the organisation, stored with its refresh token, made
-/// the default. Nothing is stored when any step fails.
-///
-/// # Errors
-/// `SIGN_IN_DECLINED`, `SIGN_IN_EXPIRED`, `ABORTED`, `AUTHORITY_ERROR`, and
-/// every error of a login (the organisation may still reject the account).
-pub async fn complete(
-    logins: &Logins,
-    clients: &HttpClients,
-    pending: PendingSignIn,
-    cancel: &Cancel,
-) -> Result<LoginOutcome> {
-    let http = HttpAuthority::new(clients, &pending.options, cancel);
-    let token_endpoint = endpoint(&pending.authority, "token");
-    let answer = device_code::poll(
-        &http,
-        &token_endpoint,
-        &pending.client_id,
-        &pending.code,
-        pending.deadline,
-        cancel,
-    )
-    .await?;
-    // Renew against the tenant that issued the token ("organizations" is only
-    // where a sign-in starts).
-    let (tenant, authority) = match claims(&answer.access_token).and_then(|c| c.tenant) {
-        Some(tid) if tid != pending.tenant => {
-            let authority = authority_url(&pending.instance, &tid);
-            (tid, authority)
-        }
-        _ => (pending.tenant.clone(), pending.authority.clone()),
-    };
-    let token = answer.into_signed_in(
-        unix_now(),
-        authority.as_str().to_string(),
-        tenant,
-        pending.client_id.clone(),
-    )?;
-    let credential = Credential::Entra(token);
-    login(
-        logins,
-        clients,
-        &pending.url,
-        &credential,
-        &pending.options,
-        cancel,
-    )
-    .await
 }

@@ -1,9 +1,9 @@
 //! Login and logout: validate first, store only on success.
 
+use crate::auth::logins::Logins;
 use crate::credential::Credential;
 use crate::error::Result;
 use crate::http::{Cancel, ConnectOptions, HttpClients};
-use crate::logins::Logins;
 use crate::service_url::ServiceUrl;
 use crate::store::StorageInfo;
 use crate::validate::{ConnectionInfo, validate};
