@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 
 /// Creates `dir` (and parents) with mode 0700 where it does not exist yet.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -101,6 +102,7 @@ fn lock_exclusive(path: &Path) -> Result<LockGuard> {
 }
 
 fn private_options() -> OpenOptions {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     {
