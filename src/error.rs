@@ -83,9 +83,8 @@ pub enum Error {
         source: Option<Cause>,
     },
 
-    #[error(
-        "the OS keyring is locked. Unlock it (for example by logging in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again."
-    )]
+    // The advice is the platform's (src/store/mod.rs, `OS_KEYRINGS`).
+    #[error("the OS keyring is locked. {}", crate::store::UNLOCK_HINT)]
     KeyringLocked {
         #[source]
         source: Option<Cause>,

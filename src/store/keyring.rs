@@ -42,8 +42,9 @@ impl KeyringStore {
     /// for the life of the process).
     ///
     /// # Errors
-    /// `KEYRING_UNAVAILABLE` when there is no session bus or nothing owns
-    /// `org.freedesktop.secrets`, or it does not answer in time.
+    /// `KEYRING_UNAVAILABLE` when there is no session bus, nothing owns
+    /// `org.freedesktop.secrets`, it has no default collection, or it does not
+    /// answer in time.
     pub fn open() -> Result<Self> {
         let timeout = timeout_from_env();
         let inner = with_timeout(timeout, || {
@@ -54,6 +55,15 @@ impl KeyringStore {
                 })?;
             let probe = SecretService::connect(EncryptionType::Plain)
                 .map_err(|e| unavailable("cannot open a Secret Service session", e))?;
+            // A Secret Service with no default collection (gnome-keyring started
+            // but never set up, as over SSH) cannot store anything: say so now,
+            // so that `select` falls back to the file instead of every call failing.
+            if let Err(secret_service::Error::NoResult) = probe.get_default_collection() {
+                return Err(Error::KeyringUnavailable {
+                    reason: "the Secret Service has no default collection; create and unlock a login keyring (log in to a desktop session once, or run `gnome-keyring-daemon --replace --unlock`, type a password for a new login keyring and press Ctrl-D)".into(),
+                    source: None,
+                });
+            }
             Ok(Inner {
                 store,
                 probe: Mutex::new(probe),
