@@ -146,6 +146,8 @@ mod tests {
 mod windows_tests {
     use std::sync::{Arc, Mutex, MutexGuard};
 
+    use keyring_core::api::CredentialStoreApi;
+
     use super::*;
     use crate::store::SecretStore;
     use crate::store::native::NativeStore;
