@@ -212,3 +212,118 @@ mod tests {
         assert_eq!(classify(-25308), Status::Locked);
     }
 }
+
+/// The real Keychain: run by the workflow's macOS job, which creates a
+/// keychain, unlocks it, makes it the default and names it in
+/// `TFX_TEST_KEYCHAIN` (with its password in `TFX_TEST_KEYCHAIN_PASSWORD`).
+#[cfg(all(test, target_os = "macos"))]
+mod macos_tests {
+    use std::process::Command;
+
+    use super::*;
+
+    fn test_keychain() -> Option<(String, String)> {
+        let keychain = std::env::var("TFX_TEST_KEYCHAIN").ok()?;
+        let password = std::env::var("TFX_TEST_KEYCHAIN_PASSWORD").ok()?;
+        Some((keychain, password))
+    }
+
+    fn security(args: &[&str]) -> std::process::Output {
+        Command::new("security").args(args).output().unwrap()
+    }
+
+    #[test]
+    fn keychain_store_follows_the_contract() {
+        if test_keychain().is_none() {
+            eprintln!("no test keychain (the workflow's macOS job creates one)");
+            return;
+        }
+        let prefix = format!("https://keychain.test/{}", std::process::id());
+        crate::store::contract::run(open().unwrap().as_ref(), &prefix);
+    }
+
+    #[test]
+    fn security_reads_what_tfx_auth_stored_and_the_other_way_round() {
+        let Some((keychain, password)) = test_keychain() else {
+            return;
+        };
+        let store = open().unwrap();
+        let key = format!("https://security.test/{}", std::process::id());
+        store.set(&key, "pat:from-tfx-auth").unwrap();
+        // Let Apple's tools read an item an unsigned test binary created, without a prompt.
+        let allowed = security(&[
+            "set-generic-password-partition-list",
+            "-S",
+            "apple-tool:,apple:,unsigned:",
+            "-s",
+            SERVICE,
+            "-a",
+            &key,
+            "-k",
+            &password,
+            &keychain,
+        ]);
+        assert!(allowed.status.success(), "{allowed:?}");
+        let found = security(&[
+            "find-generic-password",
+            "-s",
+            SERVICE,
+            "-a",
+            &key,
+            "-w",
+            &keychain,
+        ]);
+        assert!(found.status.success(), "{found:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&found.stdout).trim_end(),
+            "pat:from-tfx-auth"
+        );
+
+        let other = format!("{key}/by-security");
+        let added = security(&[
+            "add-generic-password",
+            "-s",
+            SERVICE,
+            "-a",
+            &other,
+            "-w",
+            "pat:from-security",
+            "-A",
+            &keychain,
+        ]);
+        assert!(added.status.success(), "{added:?}");
+        assert_eq!(
+            store.get(&other).unwrap().unwrap().as_str(),
+            "pat:from-security"
+        );
+        let listed: Vec<String> = store.list().unwrap().into_iter().map(|(k, _)| k).collect();
+        assert!(
+            listed.contains(&key) && listed.contains(&other),
+            "{listed:?}"
+        );
+        assert!(store.delete(&key).unwrap());
+        assert!(store.delete(&other).unwrap());
+    }
+
+    #[test]
+    fn a_locked_keychain_is_keyring_locked() {
+        let Some((keychain, password)) = test_keychain() else {
+            return;
+        };
+        let store = open().unwrap();
+        let key = format!("https://locked.test/{}", std::process::id());
+        assert!(security(&["lock-keychain", &keychain]).status.success());
+        // No prompt can be answered on a CI runner: the call fails instead of waiting.
+        let err = store.set(&key, "pat:x").unwrap_err();
+        assert!(
+            security(&["unlock-keychain", "-p", &password, &keychain])
+                .status
+                .success()
+        );
+        assert_eq!(err.code(), "KEYRING_LOCKED", "{err}");
+        assert!(
+            err.to_string().contains("security unlock-keychain"),
+            "{err}"
+        );
+    }
+}
