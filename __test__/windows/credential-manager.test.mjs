@@ -6,7 +6,8 @@
 // Not matched by the Linux suites' glob (__test__/*.test.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { startFakeAdo } from '../fixtures/fake-ado.mjs';
 import { startFakeAuthority } from '../fixtures/fake-authority.mjs';
@@ -73,6 +74,12 @@ test('login with a PAT stores a local generic credential tfx-auth:<url>; getCred
     { serviceUrl: ado.url, normalizedUrl: key, authType: 'pat', isDefault: true },
   ]);
   assert.equal(await addon.getDefaultServiceUrl(), ado.url);
+
+  // `tfx-auth status` (another node.exe) names the store and checks the login live (against
+  // the fake server in this process: not a blocking spawnSync).
+  const status = await promisify(execFile)(process.execPath, ['bin/tfx-auth.js', 'status'], { encoding: 'utf8' });
+  assert.match(status.stdout, /OS keyring: Windows Credential Manager, generic credentials tfx-auth:<url> \(persistence: local computer\)/);
+  assert.ok(status.stdout.includes(ado.url), status.stdout);
 
   // A Basic login over it replaces the one credential.
   await addon.storeCredential(ado.url, { type: 'basic', username: 'fabfiber\\peter', password: 'P@ss:wörd' });
