@@ -95,8 +95,8 @@ pub struct Selected {
 
 /// Chooses the store once: the OS keyring when it answers ([`OS_KEYRINGS`]),
 /// otherwise (unless pinned to the keyring) the private file in `config_dir`.
-/// When pinned to a keyring that does not
-/// answer, the result is an [`Unavailable`] store whose every call says why.
+/// When pinned to a keyring that does not answer, the result is an
+/// [`Unavailable`] store whose every call says why.
 pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
     let file_store = |reason: String, warning: Option<String>| {
         let store = file::FileStore::new(config_dir.join(file::FILE_NAME));
