@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suites use for real (Secret Service, secret-tool, a proxy,
 # TLS, a terminal) when run as root, or prints the exact apt-get line otherwise.
-# Used by scripts/test.sh and scripts/test-installed.sh.
+# Used by scripts/test.sh and scripts/test-installed.sh. Other scripts pass their own
+# `tool=package` pairs instead (scripts/cross-clippy.sh, scripts/test-windows.sh).
 set -euo pipefail
 
 declare -A PACKAGE_OF=(
   [gnome-keyring-daemon]=gnome-keyring [dbus-run-session]=dbus [dbus-send]=dbus
   [secret-tool]=libsecret-tools [tinyproxy]=tinyproxy [openssl]=openssl [tmux]=tmux
 )
+if (($#)); then
+  PACKAGE_OF=()
+  for pair in "$@"; do PACKAGE_OF[${pair%%=*}]=${pair#*=}; done
+fi
 missing=()
 for tool in "${!PACKAGE_OF[@]}"; do
   command -v "$tool" >/dev/null || missing+=("${PACKAGE_OF[$tool]}")

@@ -49,6 +49,12 @@ for (const target of napi.targets) {
     { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] }));
   const packages = new Map(meta.packages.map((p) => [p.id, p]));
   const nodes = new Map(meta.resolve.nodes.map((n) => [n.id, n]));
+  // `cargo metadata` unifies features across dev-dependencies too (keyring-core's `sample` store,
+  // used only by tests, pulls in crates the addon never builds); `cargo tree -e normal` resolves
+  // features as a build of the addon does, so a crate counts only when it is in both.
+  const built = new Set(execFileSync('cargo', ['tree', '--locked', '-e', 'normal', '--target', target, '--prefix', 'none', '--format', '{p}'],
+    { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] })
+    .split('\n').filter(Boolean).map((line) => line.split(' ').slice(0, 2).join(' ')));
   const root = meta.resolve.root;
   const seen = new Set([root]);
   const queue = [root];
@@ -56,6 +62,8 @@ for (const target of napi.targets) {
     const node = nodes.get(queue.shift());
     for (const dep of node.deps) {
       if (!dep.dep_kinds.some((k) => k.kind === null)) continue; // build/dev only
+      const pkg = packages.get(dep.pkg);
+      if (!built.has(`${pkg.name} v${pkg.version}`)) continue; // only in a test build
       if (seen.has(dep.pkg)) continue;
       seen.add(dep.pkg);
       queue.push(dep.pkg);

@@ -6,6 +6,9 @@
 # Inside the command: DBUS_SESSION_BUS_ADDRESS points at the private bus and
 # TFX_TEST_KEYRING_PASSWORD holds the keyring's password (tests lock/unlock it).
 # TFX_TEST_DBUS_NO_ACTIVATION=1 gives a bus that cannot restart a killed keyring.
+# TFX_TEST_KEYRING_NO_COLLECTION=1 starts gnome-keyring without creating or unlocking the login
+# collection: a Secret Service with no default collection, as over SSH on a machine where
+# nobody ever logged in to a desktop (no TFX_TEST_KEYRING_PASSWORD then).
 set -euo pipefail
 
 if [[ "${1:-}" != "--inside" ]]; then
@@ -45,9 +48,14 @@ mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
 export TFX_TEST_KEYRING_PASSWORD="test-keyring-$RANDOM$RANDOM"
 
-# gnome-keyring reads the unlock password on stdin and creates the login
-# collection with it; --components=secrets starts only the Secret Service.
-eval "$(printf '%s' "$TFX_TEST_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets)"
+if [[ -n "${TFX_TEST_KEYRING_NO_COLLECTION:-}" ]]; then
+  unset TFX_TEST_KEYRING_PASSWORD
+  eval "$(gnome-keyring-daemon --start --components=secrets 2>/dev/null)"
+else
+  # gnome-keyring reads the unlock password on stdin and creates the login
+  # collection with it; --components=secrets starts only the Secret Service.
+  eval "$(printf '%s' "$TFX_TEST_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets)"
+fi
 export GNOME_KEYRING_CONTROL
 
 cleanup() {
@@ -68,6 +76,7 @@ done
 # ...and until its default collection (the login keyring) is in place: callers
 # that come earlier find no keyring.
 for _ in $(seq 1 200); do
+  [[ -z "${TFX_TEST_KEYRING_NO_COLLECTION:-}" ]] || break
   if dbus-send --session --print-reply --reply-timeout=1000 --dest=org.freedesktop.secrets /org/freedesktop/secrets \
       org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q 'object path "/org/freedesktop/secrets/collection/'; then
     break

@@ -12,7 +12,8 @@ use napi::bindgen_prelude::*;
 use napi::{Env, JsError, Task};
 use napi_derive::napi;
 
-use crate::auth::logins::{Logins, MigrationReport as CoreReport, Paths};
+use crate::auth::logins::{Logins, Paths};
+use crate::auth::migration::MigrationReport as CoreReport;
 use crate::auth::prewarm::Prewarmer;
 use crate::auth::renewal::current_credential;
 use crate::credential::EntraToken;

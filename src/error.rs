@@ -87,10 +87,10 @@ pub enum Error {
         source: Option<Cause>,
     },
 
-    #[error(
-        "the OS keyring is locked. Unlock it (for example by logging in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again."
-    )]
+    /// `hint` is the platform store's advice (how to unlock it there).
+    #[error("the OS keyring is locked. {hint}")]
     KeyringLocked {
+        hint: &'static str,
         #[source]
         source: Option<Cause>,
     },

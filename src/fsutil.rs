@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 /// Creates `dir` (and parents) with mode 0700 where it does not exist yet,
 /// and checks an existing one like [`check_private_dir`].
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -177,6 +178,7 @@ pub fn lock_exclusive(path: &Path) -> Result<LockGuard> {
 }
 
 fn private_options() -> OpenOptions {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     {

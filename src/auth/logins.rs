@@ -454,21 +454,14 @@ mod tests {
         f.logins.settings().set_default(&a).unwrap();
         f.logins.prefetch(None);
         // The store failing now proves the next get is served from the read-ahead...
-        f.store.fail_next(Error::KeyringLocked { source: None });
+        f.store.fail_next(Error::KeyringLocked {
+            hint: "test",
+            source: None,
+        });
         assert_eq!(f.logins.get(&a).unwrap().unwrap().secret(), "tok-123456");
         // ...once: the failure is still queued for the next real store call.
         assert_eq!(f.logins.get(&a).unwrap_err().code(), "KEYRING_LOCKED");
     }
-
-    /// tfx-cli's folder for A is also B's name; only A's own URL may use it,
-
-    /// and `cache/.connection` breaks the tie only for the URL it names.
-
-    /// A `_` in a folder name may have been `_` or `/`: same host either way.
-
-    /// The migration of every login takes the reading tfx-cli accepts (one
-
-    /// segment, or `/tfs/<collection>`); a URL in use takes its own folder.
 
     #[test]
     fn a_login_that_fails_on_its_settings_leaves_the_earlier_login_as_it_was() {

@@ -195,7 +195,10 @@ mod tests {
         let f = fixture();
         let plaintext =
             write_tfx_login(&f.paths.home, "https://dev.azure.com/Org", "pat:old-token");
-        f.store.fail_next(Error::KeyringLocked { source: None });
+        f.store.fail_next(Error::KeyringLocked {
+            hint: "test",
+            source: None,
+        });
         // The first call (the lookup) fails; nothing is lost.
         assert_eq!(
             f.logins
@@ -281,6 +284,8 @@ mod tests {
         assert!(plaintext.exists());
     }
 
+    /// tfx-cli's folder for A is also B's name; only A's own URL may use it,
+    /// and `cache/.connection` breaks the tie only for the URL it names.
     #[test]
     fn a_colliding_legacy_folder_never_reaches_another_host() {
         let f = fixture();
@@ -302,6 +307,9 @@ mod tests {
         assert!(!plaintext.exists());
     }
 
+    /// A `_` in a folder name may have been `_` or `/`: same host either way.
+    /// The migration of every login takes the reading tfx-cli accepts (one
+    /// segment, or `/tfs/<collection>`); a URL in use takes its own folder.
     #[test]
     fn underscores_in_a_legacy_path_stay_on_their_host() {
         let f = fixture();

@@ -119,9 +119,9 @@ fn reauth(url: &ServiceUrl, reason: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::logins::Paths;
     use crate::credential::entra::{EntraToken, RefreshGrant};
     use crate::entra::SCOPE;
-    use crate::auth::logins::Paths;
     use crate::entra::device_code::tests::{Scripted, oauth, tokens};
     use crate::entra::transport::Answer;
     use crate::store::SecretStore;

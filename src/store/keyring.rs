@@ -22,6 +22,9 @@ use super::worker::Worker;
 use crate::error::{Cause, Error, Result};
 use crate::secret::Secret;
 
+/// What to do about a locked collection (the `KEYRING_LOCKED` message).
+pub const UNLOCK_HINT: &str = "Unlock it (for example by logging in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again.";
+
 /// The `service` attribute of every item we own.
 pub const SERVICE: &str = "tfx-auth";
 
@@ -43,8 +46,9 @@ impl KeyringStore {
     /// for the life of the process).
     ///
     /// # Errors
-    /// `KEYRING_UNAVAILABLE` when there is no session bus or nothing owns
-    /// `org.freedesktop.secrets`, or it does not answer in time.
+    /// `KEYRING_UNAVAILABLE` when there is no session bus, nothing owns
+    /// `org.freedesktop.secrets`, it has no default collection, or it does not
+    /// answer in time.
     pub fn open() -> Result<Self> {
         let timeout = timeout_from_env();
         let inner = with_timeout(timeout, || {
@@ -55,6 +59,15 @@ impl KeyringStore {
                 })?;
             let probe = SecretService::connect(EncryptionType::Plain)
                 .map_err(|e| unavailable("cannot open a Secret Service session", e))?;
+            // A Secret Service with no default collection (gnome-keyring started
+            // but never set up, as over SSH) cannot store anything: say so now,
+            // so that `select` falls back to the file instead of every call failing.
+            if let Err(secret_service::Error::NoResult) = probe.get_default_collection() {
+                return Err(Error::KeyringUnavailable {
+                    reason: "the Secret Service has no default collection; create and unlock a login keyring (log in to a desktop session once, or run `gnome-keyring-daemon --replace --unlock`, type a password for a new login keyring and press Ctrl-D)".into(),
+                    source: None,
+                });
+            }
             Ok(Inner {
                 store,
                 probe: Mutex::new(probe),
@@ -139,7 +152,10 @@ impl Inner {
             .is_locked()
             .map_err(|e| unavailable("cannot read the collection's lock state", e))?
         {
-            return Err(Error::KeyringLocked { source: None });
+            return Err(Error::KeyringLocked {
+                hint: UNLOCK_HINT,
+                source: None,
+            });
         }
         Ok(())
     }
@@ -225,6 +241,7 @@ fn from_keyring(err: keyring_core::Error) -> Error {
     use keyring_core::Error as K;
     match err {
         K::NoStorageAccess(cause) => Error::KeyringLocked {
+            hint: UNLOCK_HINT,
             source: Some(cause),
         },
         K::PlatformFailure(cause) => Error::KeyringUnavailable {

@@ -2,14 +2,21 @@
 //! an in-memory test double behind it. The store is chosen once per process
 //! ([`select`]) and can always be asked what it chose and why ([`StorageInfo`]).
 //!
+//! Which OS keyring each platform uses is one table, [`OS_KEYRINGS`]; each
+//! backend has its own module, named after it, and only those modules and the
+//! table know about platforms.
+//!
 //! A store keeps one secret string (tfx-cli's `pat:`/`basic:` form) per key
 //! (the normalised service URL); it knows nothing about credentials.
 
 pub mod chunked;
+pub mod credential_manager;
 pub mod file;
+pub mod keychain;
 #[cfg(target_os = "linux")]
 pub mod keyring;
 pub mod memory;
+pub mod native;
 #[cfg(any(target_os = "linux", test))]
 pub mod worker;
 
@@ -88,10 +95,10 @@ pub struct Selected {
     pub info: StorageInfo,
 }
 
-/// Chooses the store once: the OS keyring when it answers, otherwise (unless
-/// pinned to the keyring) the private file in `config_dir`. Never kernel keyutils:
-/// it forgets everything at reboot. When pinned to a keyring that does not
-/// answer, the result is an [`Unavailable`] store whose every call says why.
+/// Chooses the store once: the OS keyring when it answers ([`OS_KEYRINGS`]),
+/// otherwise (unless pinned to the keyring) the private file in `config_dir`.
+/// When pinned to a keyring that does not answer, the result is an
+/// [`Unavailable`] store whose every call says why.
 pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
     let file_store = |reason: String, warning: Option<String>| {
         let store = file::FileStore::new(config_dir.join(file::FILE_NAME));
@@ -152,29 +159,51 @@ fn short_reason(err: &Error) -> String {
     }
 }
 
-#[cfg(target_os = "linux")]
+/// One platform's OS keyring: how to open it and what to tell the user.
+pub struct OsKeyring {
+    /// Connects, or says why there is no keyring to use (`KEYRING_UNAVAILABLE`).
+    pub open: fn() -> Result<Arc<dyn SecretStore>>,
+    /// `storageInfo().location`.
+    pub location: &'static str,
+}
+
+/// The OS keyring of each platform, tried first unless `TFX_AUTH_STORE=file`;
+/// where none answers (or on a platform not listed) logins go to the file, with
+/// a warning. Never kernel keyutils: it forgets everything at reboot.
+pub const OS_KEYRINGS: &[OsKeyring] = &[
+    #[cfg(target_os = "windows")]
+    OsKeyring {
+        open: credential_manager::open,
+        location: credential_manager::LOCATION,
+    },
+    #[cfg(target_os = "macos")]
+    OsKeyring {
+        open: keychain::open,
+        location: keychain::LOCATION,
+    },
+    #[cfg(target_os = "linux")]
+    OsKeyring {
+        open: || Ok(Arc::new(keyring::KeyringStore::open()?)),
+        location: "Secret Service (D-Bus org.freedesktop.secrets), attribute service=tfx-auth",
+    },
+];
+
 fn open_keyring(reason: &str) -> Result<Selected> {
-    let store = keyring::KeyringStore::open()?;
+    let Some(keyring) = OS_KEYRINGS.first() else {
+        return Err(Error::KeyringUnavailable {
+            reason: "this build has no keyring store for this platform".into(),
+            source: None,
+        });
+    };
+    let store = (keyring.open)()?;
     let info = StorageInfo {
         backend: Backend::Keyring,
         persistent: true,
-        location: "Secret Service (D-Bus org.freedesktop.secrets), attribute service=tfx-auth"
-            .into(),
+        location: keyring.location.into(),
         reason: reason.into(),
         warning: None,
     };
-    Ok(Selected {
-        store: Arc::new(store),
-        info,
-    })
-}
-
-#[cfg(not(target_os = "linux"))]
-fn open_keyring(_reason: &str) -> Result<Selected> {
-    Err(Error::KeyringUnavailable {
-        reason: "this build has no keyring store for this platform yet".into(),
-        source: None,
-    })
+    Ok(Selected { store, info })
 }
 
 /// A store that could not be opened: every call reports why.

@@ -211,7 +211,7 @@ fn copy(result: &Result<Option<Secret>>) -> Result<Option<Secret>> {
             reason: reason.clone(),
             source: None,
         }),
-        Err(Error::KeyringLocked { .. }) => Err(Error::KeyringLocked { source: None }),
+        Err(Error::KeyringLocked { hint, .. }) => Err(Error::KeyringLocked { hint, source: None }),
         Err(Error::Store { reason, .. }) => Err(Error::store(reason, None)),
         Err(other) => Err(Error::store(other.to_string(), None)),
     }
