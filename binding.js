@@ -69,6 +69,7 @@ const object = (fields) => (name) => (v) => {
 const CREDENTIAL = { type: string, token: string, username: string, password: string, accessToken: string, expiresOn: number };
 const CONNECT = { proxy: string, caCertificates: strings, skipCertValidation: boolean, timeoutMs: number, signal: abortSignal };
 const ENTRA = { authority: string, tenant: string, clientId: string };
+const FLAGS = { token: string, username: string, password: string };
 
 function checked(args, checks) {
   return checks.map(([name, check], i) => check(name)(args[i]));
@@ -109,6 +110,7 @@ exports.logout = promise(native.logout, optionalUrl);
 exports.logoutAll = promise(native.logoutAll);
 exports.migrateLegacyLogins = promise(native.migrateLegacyLogins);
 exports.normalizeServiceUrl = sync(native.normalizeServiceUrl, url);
+exports.resolveCredential = promise(native.resolveCredential, optionalUrl, ['flags', optional(object(FLAGS))]);
 exports.setSkipCertValidation = promise(native.setSkipCertValidation, url, ['skip', boolean]);
 exports.startEntraLogin = promise(native.startEntraLogin, url, ['options', optional(object({ ...CONNECT, ...ENTRA }))]);
 exports.storageInfo = sync(native.storageInfo);

@@ -134,6 +134,13 @@ export interface CredentialData {
   expiresOn?: number
 }
 
+/** A command's credential flags (tfx's `--token`, `--username`, `--password`). */
+export interface CredentialFlags {
+  token?: string
+  username?: string
+  password?: string
+}
+
 /** Deletes the stored credential for a service URL; resolves to whether one existed. */
 export declare function deleteCredential(serviceUrl: string): Promise<boolean>
 
@@ -254,6 +261,28 @@ export interface MigrationReport {
  */
 export declare function normalizeServiceUrl(serviceUrl: string): string
 
+/**
+ * The credential a command uses for `serviceUrl`, and where it came from:
+ * the flags (`--username` with `--password`, else `--token`), then
+ * `AZURE_DEVOPS_EXT_PAT`, `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then the
+ * stored login (renewed or migrated first), then the Azure CLI (only for
+ * Azure DevOps over https and the hosts in `TFX_AUTH_AZURE_CLI_HOSTS`).
+ * Resolves to `null` when none has one (tfx then prompts). Without a URL only
+ * the flags and the environment count. Rejects with `AZURE_CLI_ERROR` when
+ * `az` is on PATH but gives no token.
+ */
+export declare function resolveCredential(serviceUrl?: string | undefined | null, flags?: CredentialFlags | undefined | null): Promise<ResolvedCredential | null>
+
+/** A credential and where it came from. */
+export interface ResolvedCredential {
+  credential: Credential
+  /**
+   * `'flags'`, the environment variable's name (`AZURE_DEVOPS_EXT_PAT`,
+   * `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), `'stored'` or `'azure-cli'`.
+   */
+  source: string
+}
+
 /** Records whether certificate checks are skipped for this URL alone. */
 export declare function setSkipCertValidation(serviceUrl: string, skip: boolean): Promise<void>
 
@@ -280,7 +309,7 @@ export declare function storageInfo(): StorageInfo
 
 /** Which credential store this process uses, and why. */
 export interface StorageInfo {
-  backend: 'keyring' | 'file' | 'memory'
+  backend: 'keyring' | 'file'
   /** Whether stored logins survive a reboot. */
   persistent: boolean
   /** Where the secrets are: the keyring service or the file path. */

@@ -848,6 +848,7 @@ module.exports.logout = nativeBinding.logout
 module.exports.logoutAll = nativeBinding.logoutAll
 module.exports.migrateLegacyLogins = nativeBinding.migrateLegacyLogins
 module.exports.normalizeServiceUrl = nativeBinding.normalizeServiceUrl
+module.exports.resolveCredential = nativeBinding.resolveCredential
 module.exports.setSkipCertValidation = nativeBinding.setSkipCertValidation
 module.exports.startEntraLogin = nativeBinding.startEntraLogin
 module.exports.storageInfo = nativeBinding.storageInfo

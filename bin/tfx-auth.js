@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 
-const { environmentCredential, ENV_PAT, ENV_ENTRA, ENV_PIPELINE } = require('../tfx/credential');
+const { ENV_PAT, ENV_ENTRA, ENV_PIPELINE } = require('../tfx/credential');
 const { migrateFromStock } = require('../tfx/actions');
 const { hookLine, describeTfxOnPath, describeTfx, SHELLS } = require('./hook-info');
 
@@ -130,7 +130,7 @@ function printable(text) {
     .trim();
 }
 
-const BACKEND_LABEL = { keyring: 'OS keyring', file: 'file', memory: 'memory (this process only)' };
+const BACKEND_LABEL = { keyring: 'OS keyring', file: 'file' };
 
 function describeStore(storage) {
   return printable(`${BACKEND_LABEL[storage.backend] || storage.backend}: ${storage.location}`);
@@ -180,12 +180,14 @@ async function checkLogin(addon, login, timeoutMs) {
 
 // Which credential a tfx command without flags uses (precedence: tfx/credential.js).
 async function credentialSource(addon, env, defaultServiceUrl) {
-  const fromEnv = environmentCredential(env);
+  // The environment's part of the addon's precedence (no URL: flags and variables only).
+  const fromEnv = await addon.resolveCredential(null, {});
   if (fromEnv) {
-    const source = { kind: 'env', label: `environment (${fromEnv.variable})`, variable: fromEnv.variable, defaultServiceUrl };
+    const variable = fromEnv.source;
+    const source = { kind: 'env', label: `environment (${variable})`, variable, defaultServiceUrl };
     if (fromEnv.credential.type === 'entra') {
       source.authType = 'entra';
-      source.expiresOn = isoTime(addon.accessTokenInfo(fromEnv.credential.accessToken).expiresOn);
+      source.expiresOn = isoTime(fromEnv.credential.expiresOn);
     }
     return source;
   }

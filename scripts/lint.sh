@@ -50,6 +50,7 @@ timed cargo fmt --check
 timed cargo clippy --quiet -- -D warnings
 timed cargo clippy --quiet --all-targets --no-default-features -- -D warnings
 timed node scripts/lint-js.mjs
+timed node scripts/check-layers.mjs
 timed shellcheck
 timed actionlint
 timed node scripts/third-party-licenses.mjs --check

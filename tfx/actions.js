@@ -63,13 +63,13 @@ function checkTfxAcceptsUrl(TfsConnection, serviceUrl) {
 }
 
 /**
- * An access token from the Azure CLI for `serviceUrl`, or null when az is not on PATH or its
- * token may not be sent to that URL. When az is there but gives no token (not logged in), says
- * so on stderr and returns null: tfx then prompts as it would.
+ * The credential a command uses for `serviceUrl` and its source (the addon's resolveCredential:
+ * flags, environment, stored login, Azure CLI), or null: tfx then prompts. When az is there but
+ * gives no token (not logged in), says so on stderr and returns null.
  */
-async function azureCliCredential(addon, serviceUrl, stderr = process.stderr) {
+async function resolveCredential(addon, serviceUrl, { token, username, password } = {}, stderr = process.stderr) {
   try {
-    return await addon.getAzureCliToken(serviceUrl);
+    return await addon.resolveCredential(serviceUrl, { token, username, password });
   } catch (err) {
     if (!err || err.code !== 'AZURE_CLI_ERROR') throw err;
     stderr.write(`tfx-auth: warning: ${err.message}\n`);
@@ -158,6 +158,6 @@ function proxyOption({ proxy, fiddler }) {
 }
 
 module.exports = {
-  checkServiceUrl, login, loginEntra, azureCliCredential, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl,
+  checkServiceUrl, login, loginEntra, resolveCredential, logout, defaultServiceUrl, logoutMessage, proxyOption, displayUrl,
   hasPlaintextLogins, migrateFromStock,
 };

@@ -1,9 +1,8 @@
 'use strict';
-// Where a tfx command's credential comes from, shared by the hooked tfx-cli, the fast path and
-// `tfx-auth status`:
-//   explicit flags (--token, --username/--password)
-//   > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYSTEM_ACCESSTOKEN      (the environment)
-//   > the stored login > an access token from the Azure CLI (az on PATH) > tfx's own prompts.
+// What `tfx login` logs in with, and the forms tfx-cli's credential store speaks. Which
+// credential every other command uses is the addon's resolveCredential (src/auth/resolve.rs:
+// flags > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYSTEM_ACCESSTOKEN > the stored login > the
+// Azure CLI), then tfx's own prompts.
 // `tfx login` stores what it is given: flags, then --auth-type entra (a device code sign-in),
 // then AZURE_DEVOPS_EXT_PAT; the Entra variables are never stored (their tokens expire within
 // the hour and cannot be renewed).
@@ -12,15 +11,6 @@ const ENV_PAT = 'AZURE_DEVOPS_EXT_PAT';
 const ENV_ENTRA = 'TFX_ENTRA_TOKEN';
 const ENV_PIPELINE = 'SYSTEM_ACCESSTOKEN';
 
-// In precedence order. AZURE_DEVOPS_EXT_PAT keeps the place it had before Entra support, so
-// nobody's command changes credential; SYSTEM_ACCESSTOKEN (mapped into a pipeline step on
-// purpose) comes last as the most ambient of the three.
-const ENV_SOURCES = [
-  { variable: ENV_PAT, type: 'pat' },
-  { variable: ENV_ENTRA, type: 'entra' },
-  { variable: ENV_PIPELINE, type: 'entra' },
-];
-
 /** A device code sign-in: what `tfx login --auth-type entra` asks for. */
 const DEVICE_CODE = Object.freeze({ type: 'entra', deviceCode: true });
 
@@ -28,28 +18,6 @@ function flagCredential({ username, password, token }) {
   if (username && password) return { type: 'basic', username, password };
   if (token) return { type: 'pat', token };
   return null;
-}
-
-/** The first environment source that is set: `{ variable, credential }`, or null. */
-function environmentCredential(env = process.env) {
-  for (const { variable, type } of ENV_SOURCES) {
-    const value = (env[variable] || '').trim();
-    if (!value) continue;
-    const credential = type === 'pat' ? { type, token: value } : { type, accessToken: value };
-    return { variable, credential };
-  }
-  return null;
-}
-
-/**
- * The credential given on the command line or in the environment, or null.
- * Mirrors tfcommand.js getCredentials: `--username` and `--password` together win, then
- * `--token`; the environment stands in for `--token`, so it also wins over `--auth-type basic`
- * without both basic flags.
- */
-function explicitCredential(flags, env = process.env) {
-  const fromEnv = environmentCredential(env);
-  return flagCredential(flags) || (fromEnv && fromEnv.credential);
 }
 
 const isEntra = (authType) => String(authType || '').toLowerCase() === 'entra';
@@ -90,6 +58,5 @@ function fromWire(s) {
 }
 
 module.exports = {
-  explicitCredential, environmentCredential, loginCredential, isEntra, toWire, fromWire,
-  DEVICE_CODE, ENV_PAT, ENV_ENTRA, ENV_PIPELINE, ENV_SOURCES,
+  loginCredential, isEntra, toWire, fromWire, DEVICE_CODE, ENV_PAT, ENV_ENTRA, ENV_PIPELINE,
 };

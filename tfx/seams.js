@@ -7,7 +7,7 @@
 
 const Module = require('node:module');
 const actions = require('./actions');
-const { explicitCredential, loginCredential, isEntra, toWire, fromWire, DEVICE_CODE } = require('./credential');
+const { loginCredential, isEntra, toWire, fromWire, DEVICE_CODE } = require('./credential');
 
 class ShapeError extends Error {}
 
@@ -33,22 +33,13 @@ function commandArgs(command) {
 const STORED = Symbol('tfx-auth stored credentials');
 const LOGOUT = Symbol('tfx-auth logout result');
 
-// One addon read per command and URL: extension commands ask twice (getWebApi, getGalleryApi).
-function storedCredential(command, addon, serviceUrl) {
-  const memo = command[STORED] || (command[STORED] = new Map());
+// One resolution per command and URL: extension commands ask twice (getWebApi, getGalleryApi),
+// and asking the Azure CLI costs ~1 s of Python.
+const RESOLVED = Symbol('tfx-auth resolved credentials');
+function resolvedCredential(command, addon, serviceUrl, flags) {
+  const memo = command[RESOLVED] || (command[RESOLVED] = new Map());
   const key = String(serviceUrl).replace(/\/+$/, '');
-  if (!memo.has(key)) memo.set(key, addon().getCredential(serviceUrl));
-  return memo.get(key);
-}
-
-// The Azure CLI is slow to ask (~1 s of Python): at most once per command and URL too. The
-// addon answers null for a URL its token must not reach (anything but Azure DevOps over https,
-// unless listed in TFX_AUTH_AZURE_CLI_HOSTS).
-const AZURE_CLI = Symbol('tfx-auth Azure CLI token');
-function azureCliCredential(command, addon, serviceUrl) {
-  const memo = command[AZURE_CLI] || (command[AZURE_CLI] = new Map());
-  const key = String(serviceUrl);
-  if (!memo.has(key)) memo.set(key, actions.azureCliCredential(addon(), key));
+  if (!memo.has(key)) memo.set(key, actions.resolveCredential(addon(), String(serviceUrl), flags));
   return memo.get(key);
 }
 
@@ -154,15 +145,14 @@ function patchTfcommand(exports, ctx, filename) {
 
   // useCredStore is ignored on purpose: its only `false` callers are Login.exec (replaced below)
   // and ExtensionBase.getGalleryApi, which is exactly the re-prompt of tfs-cli issue 455.
-  // Precedence: credential.js. The Azure CLI is asked only when nothing is stored for the URL.
+  // Which credential, from where: the addon's resolveCredential (flags, environment, stored
+  // login, Azure CLI); tfx's own prompts when none has one.
   proto.getCredentials = async function getCredentials(serviceUrl) {
     actions.checkServiceUrl(ctx.addon(), serviceUrl);
     const args = commandArgs(this);
     const flags = await flagValues(args);
-    const cred = explicitCredential(flags)
-      || await storedCredential(this, ctx.addon, serviceUrl)
-      || await azureCliCredential(this, ctx.addon, serviceUrl)
-      || await promptCredential(args, flags.authType, serviceUrl);
+    const resolved = await resolvedCredential(this, ctx.addon, serviceUrl, flags);
+    const cred = resolved ? resolved.credential : await promptCredential(args, flags.authType, serviceUrl);
     return handlerFor(cred);
   };
 

@@ -511,7 +511,6 @@ mod tests {
         assert_eq!(fs::read(&settings_file).unwrap(), settings_before);
     }
 
-    #[cfg(unix)]
     #[test]
     fn list_never_holds_secrets_and_marks_the_default() {
         let f = fixture();

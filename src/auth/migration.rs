@@ -355,6 +355,7 @@ mod tests {
         assert!(!plaintext.exists());
     }
 
+    #[cfg(unix)]
     #[test]
     fn tfx_files_of_another_user_are_never_read() {
         let f = fixture();

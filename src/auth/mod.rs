@@ -13,5 +13,6 @@ pub mod logins;
 pub mod migration;
 pub mod prewarm;
 pub mod renewal;
+pub mod resolve;
 pub mod settings;
 pub mod sign_in;

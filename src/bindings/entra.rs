@@ -7,9 +7,10 @@ use napi::Env;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use super::connect::{LoginResult, login_result};
 use super::{
-    CredentialData, LoginResult, core_promise, credential_to_js, http_clients, login_result,
-    logins, options_from_js, seconds_to_ms, throw,
+    CredentialData, core_promise, credential_to_js, http_clients, logins, options_from_js,
+    seconds_to_ms, throw,
 };
 use crate::credential::Credential as CoreCredential;
 use crate::credential::entra::claims;

@@ -13,10 +13,11 @@ pub mod chunked;
 pub mod credential_manager;
 pub mod file;
 pub mod keychain;
-#[cfg(target_os = "linux")]
-pub mod keyring;
+#[cfg(test)]
 pub mod memory;
 pub mod native;
+#[cfg(target_os = "linux")]
+pub mod secret_service;
 #[cfg(any(target_os = "linux", test))]
 pub mod worker;
 
@@ -42,6 +43,8 @@ pub trait SecretStore: Send + Sync {
 pub enum Backend {
     Keyring,
     File,
+    /// The in-memory test double.
+    #[cfg(test)]
     Memory,
 }
 
@@ -50,6 +53,7 @@ impl Backend {
         match self {
             Backend::Keyring => "keyring",
             Backend::File => "file",
+            #[cfg(test)]
             Backend::Memory => "memory",
         }
     }
@@ -183,7 +187,7 @@ pub const OS_KEYRINGS: &[OsKeyring] = &[
     },
     #[cfg(target_os = "linux")]
     OsKeyring {
-        open: || Ok(Arc::new(keyring::KeyringStore::open()?)),
+        open: || Ok(Arc::new(secret_service::SecretServiceStore::open()?)),
         location: "Secret Service (D-Bus org.freedesktop.secrets), attribute service=tfx-auth",
     },
 ];

@@ -31,7 +31,7 @@ pub const SERVICE: &str = "tfx-auth";
 /// Default time a single Secret Service call may take (`TFX_AUTH_KEYRING_TIMEOUT_MS`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub struct KeyringStore {
+pub struct SecretServiceStore {
     worker: Worker<Inner>,
 }
 
@@ -41,7 +41,7 @@ struct Inner {
     probe: Mutex<SecretService<'static>>,
 }
 
-impl KeyringStore {
+impl SecretServiceStore {
     /// Connects to the Secret Service on the session bus (one connection kept
     /// for the life of the process).
     ///
@@ -73,7 +73,7 @@ impl KeyringStore {
                 probe: Mutex::new(probe),
             })
         })?;
-        Ok(KeyringStore {
+        Ok(SecretServiceStore {
             worker: Worker::new(inner, read, timeout),
         })
     }
@@ -169,7 +169,7 @@ impl Inner {
     }
 }
 
-impl SecretStore for KeyringStore {
+impl SecretStore for SecretServiceStore {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
         self.worker.read(key)
     }
@@ -276,7 +276,7 @@ mod tests {
             );
             return;
         }
-        let store = KeyringStore::open().expect("the test launcher started a Secret Service");
+        let store = SecretServiceStore::open().expect("the test launcher started a Secret Service");
         let prefix = format!("https://contract.test/{}", std::process::id());
         super::super::contract::run(&store, &prefix);
     }
@@ -288,7 +288,7 @@ mod tests {
         if std::env::var_os("TFX_TEST_KEYRING_PASSWORD").is_none() {
             return;
         }
-        let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::open().unwrap());
+        let store: Arc<dyn SecretStore> = Arc::new(SecretServiceStore::open().unwrap());
         let limit = Limit {
             max_bytes: 256,
             encoding: Encoding::Utf16,

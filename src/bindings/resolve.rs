@@ -1,0 +1,83 @@
+//! The napi layer of `resolveCredential`: which credential a command uses for
+//! a URL and where it came from (the precedence lives in `auth::resolve`).
+//! Conversion only; the environment is read once per process.
+
+use std::sync::OnceLock;
+
+use napi::Env;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::{CredentialData, core_promise, credential_to_js, http_clients, logins};
+use crate::auth::resolve::{Flags, Resolved, SourceEnv, resolve};
+use crate::entra::transport::HttpAuthority;
+use crate::entra::unix_now;
+use crate::http::{Cancel, ConnectOptions};
+use crate::service_url::ServiceUrl;
+
+fn source_env() -> &'static SourceEnv {
+    static ENV: OnceLock<SourceEnv> = OnceLock::new();
+    ENV.get_or_init(|| SourceEnv::read(|name| std::env::var_os(name)))
+}
+
+/// A command's credential flags (tfx's `--token`, `--username`, `--password`).
+#[napi(object, object_to_js = false)]
+pub struct CredentialFlags {
+    pub token: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// A credential and where it came from.
+#[napi(object)]
+pub struct ResolvedCredential {
+    #[napi(ts_type = "Credential")]
+    pub credential: CredentialData,
+    /// `'flags'`, the environment variable's name (`AZURE_DEVOPS_EXT_PAT`,
+    /// `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), `'stored'` or `'azure-cli'`.
+    pub source: String,
+}
+
+/// The credential a command uses for `serviceUrl`, and where it came from:
+/// the flags (`--username` with `--password`, else `--token`), then
+/// `AZURE_DEVOPS_EXT_PAT`, `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then the
+/// stored login (renewed or migrated first), then the Azure CLI (only for
+/// Azure DevOps over https and the hosts in `TFX_AUTH_AZURE_CLI_HOSTS`).
+/// Resolves to `null` when none has one (tfx then prompts). Without a URL only
+/// the flags and the environment count. Rejects with `AZURE_CLI_ERROR` when
+/// `az` is on PATH but gives no token.
+#[napi(ts_return_type = "Promise<ResolvedCredential | null>")]
+pub fn resolve_credential<'env>(
+    env: &'env Env,
+    service_url: Option<String>,
+    flags: Option<CredentialFlags>,
+) -> napi::Result<PromiseRaw<'env, Option<ResolvedCredential>>> {
+    let flags = flags.map_or_else(Flags::default, |f| Flags {
+        token: f.token,
+        username: f.username,
+        password: f.password,
+    });
+    core_promise(
+        env,
+        async move {
+            let url = service_url.as_deref().map(ServiceUrl::parse).transpose()?;
+            let cancel = Cancel::default();
+            let authority = HttpAuthority::new(http_clients(), &ConnectOptions::default(), &cancel);
+            resolve(
+                logins,
+                &authority,
+                url.as_ref(),
+                &flags,
+                source_env(),
+                unix_now(),
+            )
+            .await
+        },
+        |resolved: Option<Resolved>| {
+            Ok(resolved.map(|r| ResolvedCredential {
+                credential: credential_to_js(&r.credential),
+                source: r.source.as_str().to_string(),
+            }))
+        },
+    )
+}
