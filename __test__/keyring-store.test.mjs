@@ -119,8 +119,11 @@ ${body}`;
 test('keyring: without a D-Bus session the file store is chosen, and said so', async () => {
   const isolated = freshDirs('tfx-auth-nobus');
   const env = { ...process.env, HOME: isolated.HOME, XDG_CONFIG_HOME: isolated.XDG_CONFIG_HOME, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' };
-  const res = await runAddonScript(`out(addon.storageInfo());`, env);
+  // The warning comes with the first read or write of a secret, not with the choice itself.
+  const res = await runAddonScript(`const info = addon.storageInfo(); console.error('chosen');
+    await addon.getCredential('https://dev.azure.com/x'); out(info);`, env);
   const info = JSON.parse(res.stdout);
+  assert.ok(res.stderr.startsWith('chosen\n'), res.stderr);
   assert.equal(info.backend, 'file');
   assert.equal(info.persistent, true);
   assert.match(info.reason, /no OS keyring/);

@@ -114,6 +114,32 @@ test('upgrade from stock: the first tfx-auth command moves every certain plainte
   rmSync(ambiguous); // it holds a secret in plaintext, as stock would
 });
 
+test('headless (no Secret Service): the fallback warning only when a secret is read or written, once, in plain words', async () => {
+  const token = makeSecret('pat');
+  const s = await server({ tokens: [token] });
+  const headless = (label, extra = {}) => env(label, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', ...extra });
+  const list = ['build', 'list', '--project', 'P', '--service-url', s.url];
+  // A credential from a flag or the environment never touches the store: nothing to warn about.
+  const e = headless('headless');
+  for (const [args, extra] of [[[...list, '--token', token], {}], [list, { AZURE_DEVOPS_EXT_PAT: token }]]) {
+    const r = await tfx(args, { ...e.env, ...extra });
+    assert.deepEqual([r.code, r.stderr], [0, ''], args.join(' '));
+  }
+  const login = await tfx(['login', '--service-url', s.url, '--token', token, '--no-prompt'], e.env);
+  assert.equal(login.code, 0, login.stderr);
+  const lines = login.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, login.stderr);
+  assert.match(lines[0], /^tfx-auth: no OS keyring \(no Secret Service \(gnome-keyring, KWallet, KeePassXC\) answered on the D-Bus session\); storing credentials in .*credentials\.json \(mode 0600\)\. Set TFX_AUTH_STORE=file to silence this\. The file keeps them from other users, not from programs running as you, root or backups/);
+  assert.doesNotMatch(login.stderr, /unix:path|Failed to connect|zbus/i);
+  const reused = await tfx(list, e.env);
+  assert.equal(reused.code, 0, reused.stderr);
+  assert.equal(reused.stderr.trim().split('\n').length, 1, 'once per command that reads the store');
+  const pinned = await tfx(list, { ...e.env, TFX_AUTH_STORE: 'file' });
+  assert.deepEqual([pinned.code, pinned.stderr], [0, '']);
+  const logout = await tfx(['logout', '--service-url', s.url], { ...e.env, TFX_AUTH_STORE: 'file' });
+  assert.equal(logout.code, 0, logout.stderr); // the file store holds the token in plaintext until then
+});
+
 test('leak check: no token of this suite in any output, nor in any file under the test folders', () => {
   assert.deepEqual(findLeaks({ dirs: [base] }), []);
   assert.ok(filesUnder(base).length > 0);

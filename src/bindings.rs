@@ -31,17 +31,16 @@ use crate::store::StoreChoice;
 
 static LOGINS: OnceLock<std::result::Result<Logins, String>> = OnceLock::new();
 
-/// The store chosen for this process; the fallback warning is printed once.
+/// The store chosen for this process; a fallback warning goes to stderr once,
+/// when a secret is first read or written.
 fn logins() -> CoreResult<&'static Logins> {
     let chosen = LOGINS.get_or_init(|| {
         let choice = StoreChoice::from_env_value(std::env::var("TFX_AUTH_STORE").ok().as_deref())
             .map_err(|e| e.to_string())?;
         let paths = Paths::from_env().map_err(|e| e.to_string())?;
-        let logins = Logins::open(choice, &paths);
-        if let Some(warning) = &logins.storage_info().warning {
-            eprintln!("{warning}");
-        }
-        Ok(logins)
+        Ok(Logins::open(choice, &paths, |warning| {
+            eprintln!("{warning}")
+        }))
     });
     chosen
         .as_ref()

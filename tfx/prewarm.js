@@ -34,9 +34,20 @@ function needsStoredLogin(argv) {
   return !OFFLINE.some((prefix) => prefix.every((word, i) => words[i] === word));
 }
 
+// A credential given on the command line or in the environment wins over the stored login
+// (src/auth/resolve.rs), so reading the store ahead would be wasted, and would warn about a
+// fallback store for a command that never uses it.
+const CREDENTIAL_FLAGS = new Set(['--token', '-t', '--password']);
+const CREDENTIAL_VARIABLES = ['AZURE_DEVOPS_EXT_PAT', 'TFX_ENTRA_TOKEN', 'SYSTEM_ACCESSTOKEN'];
+
+function credentialGiven(argv, env) {
+  return argv.some((arg) => CREDENTIAL_FLAGS.has(arg.split('=')[0]))
+    || CREDENTIAL_VARIABLES.some((name) => (env[name] || '').trim() !== '');
+}
+
 /** Starts the background read when the command will need it; never throws. */
-function prewarm(argv, getAddon) {
-  if (!needsStoredLogin(argv)) return;
+function prewarm(argv, getAddon, env = process.env) {
+  if (!needsStoredLogin(argv) || credentialGiven(argv, env)) return;
   try {
     getAddon().warmUp(serviceUrlFlag(argv) || null);
   } catch {

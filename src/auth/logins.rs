@@ -3,7 +3,7 @@
 //! API lives here, so `cargo test` covers it without Node.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use crate::auth::legacy::LegacyDir;
@@ -74,9 +74,21 @@ const PREFETCH_TTL: Duration = Duration::from_secs(10);
 
 impl Logins {
     /// Chooses the store per `TFX_AUTH_STORE` and the environment.
-    pub fn open(choice: StoreChoice, paths: &Paths) -> Self {
+    /// `warn` receives the store's warning (a fallback to the file) once, when
+    /// the first secret is read or written: a command that never touches the
+    /// store (its credential came from a flag or the environment) says nothing.
+    pub fn open(choice: StoreChoice, paths: &Paths, warn: fn(&str)) -> Self {
         let selected = store::select(choice, paths.config_dir.clone());
-        Self::with_store(selected.store, selected.info, paths)
+        let store = match selected.info.warning.clone() {
+            Some(warning) => Arc::new(WarnOnFirstUse {
+                inner: selected.store,
+                warning,
+                warned: Once::new(),
+                warn,
+            }) as Arc<dyn SecretStore>,
+            None => selected.store,
+        };
+        Self::with_store(store, selected.info, paths)
     }
 
     pub fn with_store(store: Arc<dyn SecretStore>, info: StorageInfo, paths: &Paths) -> Self {
@@ -348,6 +360,36 @@ impl Logins {
         }
         logins.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(logins)
+    }
+}
+
+/// A store whose first read or write first says the store's warning.
+struct WarnOnFirstUse {
+    inner: Arc<dyn SecretStore>,
+    warning: String,
+    warned: Once,
+    warn: fn(&str),
+}
+
+impl WarnOnFirstUse {
+    fn used(&self) -> &dyn SecretStore {
+        self.warned.call_once(|| (self.warn)(&self.warning));
+        self.inner.as_ref()
+    }
+}
+
+impl SecretStore for WarnOnFirstUse {
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        self.used().get(key)
+    }
+    fn set(&self, key: &str, secret: &str) -> Result<()> {
+        self.used().set(key, secret)
+    }
+    fn delete(&self, key: &str) -> Result<bool> {
+        self.used().delete(key)
+    }
+    fn list(&self) -> Result<Vec<(String, Secret)>> {
+        self.used().list()
     }
 }
 

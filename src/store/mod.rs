@@ -147,7 +147,7 @@ pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
                 let reason = format!("no OS keyring ({})", short_reason(&err));
                 let location = config_dir.join(file::FILE_NAME);
                 let warning = format!(
-                    "tfx-auth: {reason}; storing credentials in {} (mode 0600). Set TFX_AUTH_STORE=file to silence this.",
+                    "tfx-auth: {reason}; storing credentials in {} (mode 0600). Set TFX_AUTH_STORE=file to silence this. The file keeps them from other users, not from programs running as you, root or backups; for an OS keyring see the README's \"Headless Linux, WSL, CI\".",
                     location.display()
                 );
                 file_store(reason, Some(warning))

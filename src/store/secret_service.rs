@@ -54,7 +54,7 @@ impl SecretServiceStore {
         let inner = with_timeout(timeout, || {
             let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
                 .map_err(|e| Error::KeyringUnavailable {
-                    reason: format!("cannot connect to the Secret Service ({e})"),
+                    reason: no_secret_service(),
                     source: Some(Box::new(e)),
                 })?;
             let probe = SecretService::connect(EncryptionType::Plain)
@@ -230,9 +230,25 @@ impl SecretStore for SecretServiceStore {
     }
 }
 
+/// Why no Secret Service could be reached, in words (D-Bus's own error stays in
+/// the error's `source`, out of the message).
+fn no_secret_service() -> String {
+    match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
+        None => {
+            "no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set, as over SSH or in a container"
+                .into()
+        }
+        Some(_) => {
+            "no Secret Service (gnome-keyring, KWallet, KeePassXC) answered on the D-Bus session"
+                .into()
+        }
+    }
+}
+
+/// `what` failed; D-Bus's own words stay in `source`, out of the message.
 fn unavailable(what: &str, err: secret_service::Error) -> Error {
     Error::KeyringUnavailable {
-        reason: format!("{what} ({err})"),
+        reason: what.to_string(),
         source: Some(Box::new(err)),
     }
 }
