@@ -6,6 +6,8 @@
 
 mod tls;
 
+pub(crate) use tls::describe_failure as describe_tls_failure;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;

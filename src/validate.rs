@@ -292,7 +292,7 @@ pub(crate) fn transport_error(
     if let Some(tls) = find_cause::<rustls::Error>(err) {
         return Error::Tls {
             url: shown,
-            reason: describe_tls(tls),
+            reason: crate::http::describe_tls_failure(tls, options),
         };
     }
     if err.is_redirect() {
@@ -340,25 +340,6 @@ fn find_cause<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> O
         return Some(found);
     }
     err.source().and_then(find_cause::<T>)
-}
-
-fn describe_tls(err: &rustls::Error) -> String {
-    use rustls::CertificateError as C;
-    match err {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
-            "the server's certificate is not signed by a trusted certificate authority".into()
-        }
-        rustls::Error::InvalidCertificate(
-            C::NotValidForName | C::NotValidForNameContext { .. },
-        ) => "the server's certificate does not match its host name".into(),
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-            "the server's certificate has expired".into()
-        }
-        rustls::Error::InvalidMessage(_) => {
-            "the server did not answer with TLS (is it plain http?)".into()
-        }
-        other => format!("the TLS handshake failed ({other})"),
-    }
 }
 
 #[cfg(test)]
