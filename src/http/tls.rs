@@ -325,9 +325,15 @@ fn describe(err: &rustls::Error, extra_ca_file: Option<&str>, ca_certificates: b
                 )
             }
         }
+        C::NotValidForNameContext { presented, .. } if presented.is_empty() => {
+            // Node (so stock tfx) falls back to the CN then; webpki, like browsers, does not.
+            "the server's certificate names no host in subjectAltName (the CN does not count). \
+             Make it with -addext subjectAltName=DNS:<host>"
+                .into()
+        }
         C::NotValidForName | C::NotValidForNameContext { .. } => {
             let presented = match cert_err {
-                C::NotValidForNameContext { presented, .. } if !presented.is_empty() => {
+                C::NotValidForNameContext { presented, .. } => {
                     let mut names = presented
                         .iter()
                         .take(5)

@@ -281,6 +281,14 @@ fn tls_advice_never_asks_for_what_is_already_given() {
             mismatch,
             "does not match its host name (it is for tfs.example, 10.0.0.1, x.example)",
         ),
+        (
+            CertificateError::NotValidForNameContext {
+                expected: ServerName::try_from("tfs.example").unwrap(),
+                presented: vec![],
+            }
+            .into(),
+            "names no host in subjectAltName (the CN does not count). Make it with",
+        ),
         (CertificateError::Expired.into(), "has expired"),
         (CertificateError::NotValidYet.into(), "not valid yet"),
         (CertificateError::InvalidPurpose.into(), "lacks serverAuth"),
