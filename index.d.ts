@@ -23,6 +23,15 @@ export type TfxAuthErrorCode =
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
   | 'AZURE_CLI_ERROR'
+/**
+ * What tfx-auth needs of an `AbortSignal` (it reads `aborted` and listens with `addEventListener`).
+ * `new AbortController().signal` and `AbortSignal.timeout(ms)` fit, from Node or the DOM; declared
+ * here so these types need neither @types/node nor the DOM lib.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+}
 /** An error from tfx-auth: `code` is stable; `status` is the HTTP status where a server answered. */
 export interface TfxAuthError extends Error { code: TfxAuthErrorCode; status?: number }
 
@@ -58,7 +67,7 @@ export declare class EntraSignIn {
    * `SIGN_IN_DECLINED`, `SIGN_IN_EXPIRED`, `ABORTED` (the signal) or any
    * error of `login`; then nothing is stored. Can be awaited once.
    */
-  complete(options?: { signal?: AbortSignal }): Promise<LoginResult>
+  complete(options?: { signal?: AbortSignalLike }): Promise<LoginResult>
 }
 
 /**
@@ -117,7 +126,7 @@ export interface ConnectOptions {
    * Aborts the request; the promise then rejects with code `ABORTED`.
    * tfx-auth listens with `addEventListener`: the signal's `onabort` stays yours.
    */
-  signal?: AbortSignal
+  signal?: AbortSignalLike
 }
 
 /**

@@ -23,6 +23,15 @@ export type TfxAuthErrorCode =
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
   | 'AZURE_CLI_ERROR'
+/**
+ * What tfx-auth needs of an `AbortSignal` (it reads `aborted` and listens with `addEventListener`).
+ * `new AbortController().signal` and `AbortSignal.timeout(ms)` fit, from Node or the DOM; declared
+ * here so these types need neither @types/node nor the DOM lib.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+}
 /** An error from tfx-auth: `code` is stable; `status` is the HTTP status where a server answered. */
 export interface TfxAuthError extends Error { code: TfxAuthErrorCode; status?: number }
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/system-packages.sh
 
-[[ -d node_modules/@napi-rs/cli ]] || npm install --no-audit --no-fund
+[[ -d node_modules/@napi-rs/cli && -d node_modules/typescript ]] || npm install --no-audit --no-fund
 
 bash scripts/build-if-stale.sh
 

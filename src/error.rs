@@ -55,7 +55,8 @@ pub enum Error {
     ServerError { url: String, status: u16 },
 
     #[error(
-        "TLS error talking to {url}: {reason}. If the server uses a private certificate authority, pass its certificate (NODE_EXTRA_CA_CERTS or caCertificates)."
+        // The reason carries the advice: it depends on the certificates already given.
+        "TLS error talking to {url}: {reason}."
     )]
     Tls { url: String, reason: String },
 

@@ -89,14 +89,14 @@ pub async fn validate(
             .header(reqwest::header::AUTHORIZATION, authorization)
             .send()
             .await
-            .map_err(|e| transport_error(url, &e, proxy_in_use, options.timeout()))?;
+            .map_err(|e| transport_error(url, &e, proxy_in_use, options))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let fail = |e: &reqwest::Error| transport_error(url, e, proxy_in_use, options.timeout());
+        let fail = |e: &reqwest::Error| transport_error(url, e, proxy_in_use, options);
         let mut read = read_capped(&mut response, MAX_BODY, fail).await?;
         let (body, truncated) = (std::mem::take(&mut *read.body), read.truncated);
         Ok(ResponseFacts {

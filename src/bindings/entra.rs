@@ -65,7 +65,7 @@ impl EntraSignIn {
     /// `SIGN_IN_DECLINED`, `SIGN_IN_EXPIRED`, `ABORTED` (the signal) or any
     /// error of `login`; then nothing is stored. Can be awaited once.
     #[napi(
-        ts_args_type = "options?: { signal?: AbortSignal }",
+        ts_args_type = "options?: { signal?: AbortSignalLike }",
         ts_return_type = "Promise<LoginResult>"
     )]
     pub fn complete<'env>(

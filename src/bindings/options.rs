@@ -26,7 +26,7 @@ pub struct ConnectOptions {
     pub timeout_ms: Option<f64>,
     /// Aborts the request; the promise then rejects with code `ABORTED`.
     /// tfx-auth listens with `addEventListener`: the signal's `onabort` stays yours.
-    #[napi(ts_type = "AbortSignal")]
+    #[napi(ts_type = "AbortSignalLike")]
     pub signal: Option<Object<'static>>,
 }
 

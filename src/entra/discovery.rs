@@ -38,7 +38,7 @@ pub async fn discover_tenant(
         .header("X-TFS-FedAuthRedirect", "Suppress")
         .send();
     let response = tokio::select! {
-        r = request => r.map_err(|e| crate::http::transport_error(url, &e, proxy_in_use, options.timeout()))?,
+        r = request => r.map_err(|e| crate::http::transport_error(url, &e, proxy_in_use, options))?,
         () = cancel.cancelled() => return Err(Error::Aborted),
     };
     let headers = response.headers();

@@ -4,11 +4,10 @@
 //! one capped read of an answer's body.
 
 use std::error::Error as StdError;
-use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::MAX_REDIRECTS;
+use super::{ConnectOptions, MAX_REDIRECTS};
 use crate::error::{Error, Result};
 use crate::service_url::ServiceUrl;
 
@@ -52,19 +51,19 @@ pub fn transport_error(
     url: &ServiceUrl,
     err: &reqwest::Error,
     proxy_in_use: bool,
-    timeout: Duration,
+    options: &ConnectOptions,
 ) -> Error {
     let shown = url.to_string();
     if err.is_timeout() {
         return Error::Timeout {
             url: shown,
-            millis: timeout.as_millis(),
+            millis: options.timeout().as_millis(),
         };
     }
     if let Some(tls) = find_cause::<rustls::Error>(err) {
         return Error::Tls {
             url: shown,
-            reason: describe_tls(tls),
+            reason: super::tls::describe_failure(tls, options),
         };
     }
     if err.is_redirect() {
@@ -112,23 +111,4 @@ fn find_cause<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> O
         return Some(found);
     }
     err.source().and_then(find_cause::<T>)
-}
-
-fn describe_tls(err: &rustls::Error) -> String {
-    use rustls::CertificateError as C;
-    match err {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
-            "the server's certificate is not signed by a trusted certificate authority".into()
-        }
-        rustls::Error::InvalidCertificate(
-            C::NotValidForName | C::NotValidForNameContext { .. },
-        ) => "the server's certificate does not match its host name".into(),
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-            "the server's certificate has expired".into()
-        }
-        rustls::Error::InvalidMessage(_) => {
-            "the server did not answer with TLS (is it plain http?)".into()
-        }
-        other => format!("the TLS handshake failed ({other})"),
-    }
 }

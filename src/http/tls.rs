@@ -1,12 +1,19 @@
 //! TLS for the HTTP layer: the roots (system, `NODE_EXTRA_CA_CERTS`,
 //! per-call CAs, each file read with a size cap so a wrong path such as
-//! `/dev/zero` fails fast) and the explicit, per-call skip of certificate checks.
+//! `/dev/zero` fails fast), the one certificate verifier (webpki's checks, a
+//! trusted self-signed server certificate, or the explicit per-call skip) and
+//! what a failed handshake tells the user to do.
+
+mod cert;
 
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, RootCertStore};
 
 use super::ConnectOptions;
 use crate::error::{Error, Result};
@@ -16,7 +23,7 @@ use crate::service_url::ServiceUrl;
 /// are ~250 KiB.
 pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -37,19 +44,32 @@ pub(super) fn tls_config(
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_err(e.to_string()))?;
-    if options.skip_cert_validation {
-        return Ok(builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
-            .with_no_client_auth());
-    }
-    let mut roots = rustls::RootCertStore::empty();
+    let trust = if options.skip_cert_validation {
+        None
+    } else {
+        Some(trust(options).map_err(tls_err)?)
+    };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Verifier {
+            provider: provider(),
+            trust,
+        }))
+        .with_no_client_auth())
+}
+
+/// The system roots plus the certificates the user gave.
+fn trust(options: &ConnectOptions) -> std::result::Result<Trust, String> {
+    let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(system_roots().iter().cloned());
+    let mut explicit = Vec::new();
     if let Ok(path) = std::env::var("NODE_EXTRA_CA_CERTS") {
         // Like Node: an unreadable bundle is reported and otherwise ignored.
         match read_capped(std::path::Path::new(&path)) {
             Ok(pem) => {
-                roots.add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).flatten());
+                let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).flatten().collect();
+                roots.add_parsable_certificates(certs.iter().cloned());
+                explicit.extend(certs);
             }
             Err(e) => eprintln!("tfx-auth: warning: ignoring NODE_EXTRA_CA_CERTS ({path}: {e})"),
         }
@@ -59,20 +79,20 @@ pub(super) fn tls_config(
             ca.as_bytes().to_vec()
         } else {
             read_capped(std::path::Path::new(ca)).map_err(|e| {
-                tls_err(format!(
-                    "caCertificates[{i}] is neither PEM text nor a readable file ({e})"
-                ))
+                format!("caCertificates[{i}] is neither PEM text nor a readable file ({e})")
             })?
         };
         let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).flatten().collect();
-        let (added, _) = roots.add_parsable_certificates(certs);
+        let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
         if added == 0 {
-            return Err(tls_err(format!(
-                "caCertificates[{i}] holds no usable certificate"
-            )));
+            return Err(format!("caCertificates[{i}] holds no usable certificate"));
         }
+        explicit.extend(certs);
     }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+    Ok(Trust {
+        roots: Arc::new(roots),
+        explicit,
+    })
 }
 
 /// Reads a CA bundle: a regular file of at most [`MAX_CA_FILE_BYTES`]. Devices,
@@ -108,21 +128,54 @@ fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     Ok(pem)
 }
 
-/// Accepts any certificate (`skipCertValidation`), still checking signatures
-/// so the handshake itself stays sound.
+/// What the verifier trusts.
 #[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+struct Trust {
+    roots: Arc<RootCertStore>,
+    /// The certificates the user gave (`NODE_EXTRA_CA_CERTS`, `caCertificates`),
+    /// not the system's: only these may be the server's own certificate.
+    explicit: Vec<CertificateDer<'static>>,
+}
 
-impl rustls::client::danger::ServerCertVerifier for NoVerification {
+/// The one server certificate verifier. With `trust`, webpki's checks (chain
+/// to a root, validity, extended key usage, host name), and a trusted
+/// self-signed certificate (see [`Trust::self_signed`]); without (the
+/// per-call `skipCertValidation`), any certificate. Handshake signatures are
+/// verified either way, so the handshake itself stays sound.
+///
+/// It calls the functions rustls's `WebPkiServerVerifier` is made of rather
+/// than wrapping one, because that one cannot be built without a root (a
+/// machine with no system roots and no extra CAs) and we use no CRLs.
+#[derive(Debug)]
+struct Verifier {
+    provider: Arc<CryptoProvider>,
+    trust: Option<Trust>,
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
         _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let Some(trust) = &self.trust else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        let algorithms = self.provider.signature_verification_algorithms.all;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &trust.roots,
+            intermediates,
+            now,
+            algorithms,
+        )
+        .or_else(|err| trust.self_signed(end_entity, now, err))?;
+        rustls::client::verify_server_name(&cert, server_name)?;
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -130,13 +183,9 @@ impl rustls::client::danger::ServerCertVerifier for NoVerification {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -144,43 +193,189 @@ impl rustls::client::danger::ServerCertVerifier for NoVerification {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
+}
+
+impl Trust {
+    /// After webpki refused `end_entity` with `err`: a self-signed server
+    /// certificate that is byte for byte one of the certificates the user
+    /// gave is accepted, as OpenSSL (and so Node and stock tfx) accepts it,
+    /// if it is valid now and allows serverAuth; the caller still checks the
+    /// host name. webpki refuses one made with `openssl req -x509` because
+    /// that marks it CA:TRUE; a CA:FALSE one it already accepts.
+    ///
+    /// A self-signed certificate that is not among them is reported as
+    /// `UnknownIssuer`, whatever webpki stumbled on first (CA:TRUE, or a
+    /// trusted certificate with the same name but another key).
+    fn self_signed(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        now: UnixTime,
+        err: rustls::Error,
+    ) -> std::result::Result<(), rustls::Error> {
+        let Some(facts) = cert::parse(end_entity).filter(|f| f.self_issued) else {
+            return Err(err);
+        };
+        let trusted = self
+            .explicit
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref());
+        if !trusted {
+            return match err {
+                rustls::Error::InvalidCertificate(
+                    CertificateError::UnknownIssuer
+                    | CertificateError::BadSignature
+                    | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+                    | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+                ) => Err(CertificateError::UnknownIssuer.into()),
+                err if is_ca_used_as_end_entity(&err) => {
+                    Err(CertificateError::UnknownIssuer.into())
+                }
+                err => Err(err),
+            };
+        }
+        if !is_ca_used_as_end_entity(&err) {
+            return Err(err);
+        }
+        // webpki reads the validity period before the basic constraints, so
+        // today it has refused an expired certificate already; checked again so
+        // this acceptance does not rest on that order.
+        let at = |secs| UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+        if facts.not_before > facts.not_after || now.as_secs() > facts.not_after {
+            return Err(CertificateError::ExpiredContext {
+                time: now,
+                not_after: at(facts.not_after),
+            }
+            .into());
+        }
+        if now.as_secs() < facts.not_before {
+            return Err(CertificateError::NotValidYetContext {
+                time: now,
+                not_before: at(facts.not_before),
+            }
+            .into());
+        }
+        if !facts.server_auth {
+            return Err(CertificateError::InvalidPurpose.into());
+        }
+        Ok(())
+    }
+}
+
+/// webpki's "CA certificate used as end entity", which rustls passes on
+/// only as `CertificateError::Other`.
+fn is_ca_used_as_end_entity(err: &rustls::Error) -> bool {
+    matches!(
+        err,
+        rustls::Error::InvalidCertificate(CertificateError::Other(other))
+            if matches!(other.0.downcast_ref::<webpki::Error>(), Some(webpki::Error::CaUsedAsEndEntity))
+    )
+}
+
+/// What a failed handshake means and what to do next, for `TLS_ERROR`. The
+/// advice follows the certificates already given, so it never asks the user
+/// to set what is set.
+pub(crate) fn describe_failure(err: &rustls::Error, options: &ConnectOptions) -> String {
+    let extra_ca_file = std::env::var("NODE_EXTRA_CA_CERTS")
+        .ok()
+        .filter(|p| !p.is_empty());
+    describe(
+        err,
+        extra_ca_file.as_deref(),
+        !options.ca_certificates.is_empty(),
+    )
+}
+
+fn describe(err: &rustls::Error, extra_ca_file: Option<&str>, ca_certificates: bool) -> String {
+    use CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert_err) = err else {
+        return match err {
+            rustls::Error::InvalidMessage(_) => {
+                "the server did not answer with TLS (is it plain http?)".into()
+            }
+            other => format!("the TLS handshake failed ({other})"),
+        };
+    };
+    match cert_err {
+        C::UnknownIssuer => {
+            let given: Vec<String> = extra_ca_file
+                .map(|p| format!("NODE_EXTRA_CA_CERTS ({p})"))
+                .into_iter()
+                .chain(ca_certificates.then(|| "caCertificates".to_string()))
+                .collect();
+            let untrusted = "the server's certificate is not signed by a trusted certificate authority";
+            if given.is_empty() {
+                format!(
+                    "{untrusted}. If the server uses a private certificate authority or a self-signed certificate, pass that certificate (NODE_EXTRA_CA_CERTS or caCertificates)"
+                )
+            } else {
+                let verb = if given.len() == 1 { "does" } else { "do" };
+                format!(
+                    "{untrusted}, and {} {verb} not hold its CA or the certificate itself. Add the server's CA certificate (or its self-signed certificate) there",
+                    given.join(" and ")
+                )
+            }
+        }
+        C::NotValidForNameContext { presented, .. } if presented.is_empty() => {
+            // Node (so stock tfx) falls back to the CN then; webpki, like browsers, does not.
+            "the server's certificate names no host in subjectAltName (the CN does not count). \
+             Make it with -addext subjectAltName=DNS:<host>"
+                .into()
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            let presented = match cert_err {
+                C::NotValidForNameContext { presented, .. } => {
+                    let mut names = presented
+                        .iter()
+                        .take(5)
+                        // The names come from the server: printable, and not a page of them.
+                        .map(|n| crate::text::printable(bare_name(n)).chars().take(100).collect())
+                        .collect::<Vec<String>>()
+                        .join(", ");
+                    if presented.len() > 5 {
+                        names.push_str(", ...");
+                    }
+                    format!(" (it is for {names})")
+                }
+                _ => String::new(),
+            };
+            format!(
+                "the server's certificate does not match its host name{presented}. Use a URL with a name the certificate holds"
+            )
+        }
+        C::Expired | C::ExpiredContext { .. } => {
+            "the server's certificate has expired. Renew it on the server, or check this computer's clock".into()
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "the server's certificate is not valid yet. Check this computer's clock".into()
+        }
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "the server's certificate is not meant for a TLS server (its extended key usage lacks serverAuth)".into()
+        }
+        _ if is_ca_used_as_end_entity(err) => {
+            "the server presents a CA certificate as its own. It needs a server certificate (CA:FALSE) issued by that CA".into()
+        }
+        _ => format!("the TLS handshake failed ({err})"),
+    }
+}
+
+/// `tfs.example` of rustls's `DnsName("tfs.example")`, `127.0.0.1` of
+/// `IpAddress(127.0.0.1)`: the names as the user wrote them.
+fn bare_name(presented: &str) -> &str {
+    presented
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .map_or(presented, |inner| inner.trim_matches('"'))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ca_files_are_read_only_when_regular_and_small() {
-        let dir = tempfile::tempdir().unwrap();
-        let small = dir.path().join("ca.pem");
-        std::fs::write(&small, b"pem").unwrap();
-        assert_eq!(read_capped(&small).unwrap(), b"pem");
-        let big = dir.path().join("big.pem");
-        std::fs::write(&big, vec![b'x'; MAX_CA_FILE_BYTES as usize + 1]).unwrap();
-        assert_eq!(
-            read_capped(&big).unwrap_err().kind(),
-            std::io::ErrorKind::InvalidData
-        );
-        for not_a_file in [dir.path(), std::path::Path::new("/dev/zero")] {
-            assert_eq!(
-                read_capped(not_a_file).unwrap_err().kind(),
-                std::io::ErrorKind::InvalidInput,
-                "{}",
-                not_a_file.display()
-            );
-        }
-    }
-}
+mod tests;
