@@ -39,7 +39,7 @@ test('error codes: error.rs, index.d.ts, the README and tfx-auth status agree', 
   const table = read('README.md').split('| code | meaning |')[1].split('\n\n')[0];
   const readme = set([...table.matchAll(/^\| `([A-Z_]+)`(?: \/ `([A-Z_]+)`)? \|/gm)].flatMap((m) => [m[1], m[2]].filter(Boolean)));
   assert.deepEqual(readme, rust, 'README error table');
-  const diagnose = read('bin/tfx-auth.js').split('function diagnose')[1].split('\nfunction ')[0];
+  const diagnose = read('bin/status.js').split('function diagnose')[1].split('\nfunction ')[0];
   const bin = set([...diagnose.matchAll(/case '([A-Z_]+)'/g)].map((m) => m[1]));
   // What a status check can never meet: no signal, no sign-in, no Azure CLI in it.
   const notInStatus = ['ABORTED', 'AZURE_CLI_ERROR', 'SIGN_IN_DECLINED', 'SIGN_IN_EXPIRED'];

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::connect::{LoginResult, login_result};
+use super::resolve::source_env;
 use super::{
     CredentialData, core_promise, credential_to_js, http_clients, logins, options_from_js,
     seconds_to_ms, throw,
@@ -15,7 +16,7 @@ use super::{
 use crate::credential::Credential as CoreCredential;
 use crate::credential::entra::claims;
 use crate::entra::sign_in::{self, PendingSignIn};
-use crate::entra::{ENV_TENANT, EntraConfig, EntraOptions as CoreEntraOptions, azure_cli};
+use crate::entra::{EntraConfig, EntraOptions as CoreEntraOptions, azure_cli};
 use crate::error::Error as CoreError;
 use crate::service_url::ServiceUrl;
 
@@ -169,18 +170,15 @@ pub fn get_azure_cli_token<'env>(
     core_promise(
         env,
         async move {
+            let env = source_env();
             if let Some(url) = service_url {
                 let url = ServiceUrl::parse(&url)?;
-                let allowed = std::env::var(azure_cli::ENV_HOSTS).ok();
-                if !azure_cli::may_receive_token(&url, allowed.as_deref()) {
+                if !azure_cli::may_receive_token(&url, env.azure_cli_hosts.as_deref()) {
                     return Ok(None);
                 }
             }
-            let path = std::env::var_os("PATH");
-            let tenant = std::env::var(ENV_TENANT)
-                .ok()
-                .filter(|t| crate::credential::entra::is_tenant(t.trim()));
-            let token = azure_cli::token(path.as_deref(), tenant.as_deref().map(str::trim)).await?;
+            let tenant = env.azure_cli_tenant.as_deref();
+            let token = azure_cli::token(env.path.as_deref(), tenant).await?;
             Ok(token.map(CoreCredential::Entra))
         },
         |credential: Option<CoreCredential>| Ok(credential.as_ref().map(credential_to_js)),

@@ -15,7 +15,8 @@ use crate::entra::unix_now;
 use crate::http::{Cancel, ConnectOptions};
 use crate::service_url::ServiceUrl;
 
-fn source_env() -> &'static SourceEnv {
+/// The environment the credential sources read, once per process.
+pub(super) fn source_env() -> &'static SourceEnv {
     static ENV: OnceLock<SourceEnv> = OnceLock::new();
     ENV.get_or_init(|| SourceEnv::read(|name| std::env::var_os(name)))
 }
