@@ -8,7 +8,6 @@
 //! `entra`) and the bottom types. Above it: only the napi bindings.
 
 pub mod legacy;
-pub mod login;
 pub mod logins;
 pub mod migration;
 pub mod prewarm;
@@ -16,3 +15,4 @@ pub mod renewal;
 pub mod resolve;
 pub mod settings;
 pub mod sign_in;
+pub mod validate_and_store;

@@ -45,9 +45,6 @@ impl Settings {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 
     fn read(&self) -> Result<Document> {
         fsutil::read_json(&self.path)
@@ -211,7 +208,7 @@ mod tests {
                 .unwrap()
         );
         assert!(!settings.skip_cert_validation(&b).unwrap());
-        let raw = std::fs::read_to_string(settings.path()).unwrap();
+        let raw = std::fs::read_to_string(&settings.path).unwrap();
         assert!(raw.contains("\"skipCertValidation\": true"), "{raw}");
         assert!(settings.forget(&a).unwrap());
         assert!(!settings.skip_cert_validation(&a).unwrap());

@@ -3,7 +3,7 @@
 //! (validated against the organisation, stored with its refresh token, made
 //! the default). The start is [`crate::entra::sign_in::start`].
 
-use crate::auth::login::{LoginOutcome, login};
+use crate::auth::validate_and_store::{LoginOutcome, login};
 use crate::auth::logins::Logins;
 use crate::credential::Credential;
 use crate::credential::entra::claims;

@@ -10,7 +10,7 @@ use super::{
     CredentialData, StorageInfo, core_promise, credential_from_js, http_clients, logins,
     storage_to_js,
 };
-use crate::auth::login::LoginOutcome;
+use crate::auth::validate_and_store::LoginOutcome;
 use crate::service_url::ServiceUrl;
 use crate::validate::ConnectionInfo as CoreConnection;
 
@@ -126,7 +126,7 @@ pub fn login<'env>(
             let url = ServiceUrl::parse(&service_url)?;
             let credential = credential_from_js(credential)?;
             let logins = logins()?;
-            crate::auth::login::login(logins, http_clients(), &url, &credential, &options, &cancel)
+            crate::auth::validate_and_store::login(logins, http_clients(), &url, &credential, &options, &cancel)
                 .await
         },
         login_result,

@@ -1,4 +1,4 @@
-//! Login and logout: validate first, store only on success.
+//! Login: validate first, store only on success (the earlier login stays whole on any failure).
 
 use crate::auth::logins::Logins;
 use crate::credential::Credential;
