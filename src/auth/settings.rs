@@ -45,7 +45,6 @@ impl Settings {
         }
     }
 
-
     fn read(&self) -> Result<Document> {
         fsutil::read_json(&self.path)
     }

@@ -3,8 +3,8 @@
 //! (validated against the organisation, stored with its refresh token, made
 //! the default). The start is [`crate::entra::sign_in::start`].
 
-use crate::auth::validate_and_store::{LoginOutcome, login};
 use crate::auth::logins::Logins;
+use crate::auth::validate_and_store::{LoginOutcome, login};
 use crate::credential::Credential;
 use crate::credential::entra::claims;
 use crate::entra::device_code;

@@ -126,8 +126,15 @@ pub fn login<'env>(
             let url = ServiceUrl::parse(&service_url)?;
             let credential = credential_from_js(credential)?;
             let logins = logins()?;
-            crate::auth::validate_and_store::login(logins, http_clients(), &url, &credential, &options, &cancel)
-                .await
+            crate::auth::validate_and_store::login(
+                logins,
+                http_clients(),
+                &url,
+                &credential,
+                &options,
+                &cancel,
+            )
+            .await
         },
         login_result,
     )

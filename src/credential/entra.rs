@@ -215,6 +215,8 @@ pub fn is_tenant(value: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
         && !value.starts_with(['.', '-'])
+        // Found by the property test: `0..` would be a path step in an authority URL.
+        && !value.contains("..")
 }
 
 #[cfg(test)]
@@ -282,6 +284,20 @@ pub(crate) mod tests {
         assert!(token.is_expired(1000));
         let unknown = EntraToken::access_only("opaque", None).unwrap();
         assert!(!unknown.needs_refresh(u64::MAX) && !unknown.is_expired(u64::MAX));
+    }
+
+    #[test]
+    fn tenants_are_plain_segments() {
+        for ok in [
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "fabfiber.onmicrosoft.com",
+            "organizations",
+        ] {
+            assert!(is_tenant(ok), "{ok}");
+        }
+        for bad in ["", "0..", "a/b", "../x", ".x", "-x", "a b"] {
+            assert!(!is_tenant(bad), "{bad}");
+        }
     }
 
     #[test]
