@@ -250,9 +250,11 @@ mod tests {
 
     #[test]
     fn a_long_queue_is_not_a_timeout_while_calls_complete() {
-        // 200 distinct calls of 2 ms each take ~400 ms, far past the 50 ms timeout.
-        let w = worker(2, 50);
-        let threads: Vec<_> = (0..200)
+        // 400 distinct calls of 2 ms (15 ms where sleeps are coarse, as under
+        // Wine) each take 0.8-6 s, far past the 250 ms timeout; the timeout
+        // leaves room for the worker's start on a loaded machine.
+        let w = worker(2, 250);
+        let threads: Vec<_> = (0..400)
             .map(|i| {
                 let w = Arc::clone(&w);
                 std::thread::spawn(move || w.read(&format!("k{i}")))
