@@ -429,21 +429,23 @@ impl Logins {
     }
 }
 
+/// Logins over an in-memory store in a throw-away home and config folder,
+/// for the tests of the policy layer.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     use super::*;
     use crate::store::memory::MemoryStore;
     use std::fs;
     use std::path::Path;
 
-    struct Fixture {
-        _dir: tempfile::TempDir,
-        paths: Paths,
-        store: Arc<MemoryStore>,
-        logins: Logins,
+    pub struct Fixture {
+        pub _dir: tempfile::TempDir,
+        pub paths: Paths,
+        pub store: Arc<MemoryStore>,
+        pub logins: Logins,
     }
 
-    fn fixture() -> Fixture {
+    pub fn fixture() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths {
             config_dir: dir.path().join("config").join("tfx-auth"),
@@ -458,11 +460,12 @@ mod tests {
         }
     }
 
-    fn url(s: &str) -> ServiceUrl {
+    pub fn url(s: &str) -> ServiceUrl {
         ServiceUrl::parse(s).unwrap()
     }
 
-    fn write_tfx_login(home: &Path, typed: &str, stored: &str) -> PathBuf {
+    /// A login as stock tfx-cli leaves it: `~/.tfx/<escaped URL>/.allusers`.
+    pub fn write_tfx_login(home: &Path, typed: &str, stored: &str) -> PathBuf {
         let dir = home
             .join(".tfx")
             .join(crate::service_url::legacy_escape(typed));
@@ -470,6 +473,13 @@ mod tests {
         fs::write(dir.join(".allusers"), stored).unwrap();
         dir.join(".allusers")
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{fixture, url, write_tfx_login};
+    use super::*;
+    use std::fs;
 
     #[test]
     fn logout_all_removes_plaintext_logins_too() {

@@ -127,46 +127,9 @@ impl Logins {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::logins::Paths;
+    use crate::auth::logins::test_support::{fixture, url, write_tfx_login};
     use crate::store::SecretStore;
-    use crate::store::memory::MemoryStore;
     use std::fs;
-    use std::sync::Arc;
-
-    struct Fixture {
-        _dir: tempfile::TempDir,
-        paths: Paths,
-        store: Arc<MemoryStore>,
-        logins: Logins,
-    }
-
-    fn fixture() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            config_dir: dir.path().join("config").join("tfx-auth"),
-            home: dir.path().join("home"),
-        };
-        let (logins, store) = Logins::in_memory(&paths);
-        Fixture {
-            _dir: dir,
-            paths,
-            store,
-            logins,
-        }
-    }
-
-    fn url(s: &str) -> ServiceUrl {
-        ServiceUrl::parse(s).unwrap()
-    }
-
-    fn write_tfx_login(home: &Path, typed: &str, stored: &str) -> PathBuf {
-        let dir = home
-            .join(".tfx")
-            .join(crate::service_url::legacy_escape(typed));
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join(".allusers"), stored).unwrap();
-        dir.join(".allusers")
-    }
 
     #[test]
     fn a_legacy_login_moves_into_the_store_on_first_use() {

@@ -119,31 +119,30 @@ fn reauth(url: &ServiceUrl, reason: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::logins::Paths;
+    use crate::auth::logins::test_support;
     use crate::credential::entra::{EntraToken, RefreshGrant};
     use crate::entra::SCOPE;
     use crate::entra::device_code::tests::{Scripted, oauth, tokens};
     use crate::entra::transport::Answer;
     use crate::store::SecretStore;
-    use crate::store::memory::MemoryStore;
     use zeroize::Zeroizing;
 
+    /// The policy layer's fixture with an Entra login stored for `url`.
     struct Fixture {
-        _dir: tempfile::TempDir,
-        paths: Paths,
-        store: Arc<MemoryStore>,
-        logins: Logins,
+        base: test_support::Fixture,
         url: ServiceUrl,
     }
 
+    impl std::ops::Deref for Fixture {
+        type Target = test_support::Fixture;
+        fn deref(&self) -> &Self::Target {
+            &self.base
+        }
+    }
+
     fn fixture(expires_at: u64, refresh_token: Option<&str>) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            config_dir: dir.path().join("config"),
-            home: dir.path().join("home"),
-        };
-        let (logins, store) = Logins::in_memory(&paths);
-        let url = ServiceUrl::parse("https://dev.azure.com/fabfiber").unwrap();
+        let base = test_support::fixture();
+        let url = test_support::url("https://dev.azure.com/fabfiber");
         let token = EntraToken {
             access_token: Zeroizing::new("at-1".into()),
             expires_at: Some(expires_at),
@@ -154,14 +153,10 @@ mod tests {
                 client_id: "c1".into(),
             }),
         };
-        logins.replace(&url, &Credential::Entra(token)).unwrap();
-        Fixture {
-            _dir: dir,
-            paths,
-            store,
-            logins,
-            url,
-        }
+        base.logins
+            .replace(&url, &Credential::Entra(token))
+            .unwrap();
+        Fixture { base, url }
     }
 
     fn stored(f: &Fixture) -> EntraToken {

@@ -233,7 +233,8 @@ pub(crate) mod tests {
         )
     }
 
-    fn grant() -> RefreshGrant {
+    /// A refresh grant at a fixed authority, for tests.
+    pub fn grant() -> RefreshGrant {
         RefreshGrant {
             refresh_token: Zeroizing::new("rt-1".into()),
             authority: "https://login.microsoftonline.com/t1".into(),

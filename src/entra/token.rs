@@ -152,16 +152,8 @@ impl fmt::Display for OAuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::entra::tests::grant;
     use zeroize::Zeroizing;
-
-    fn grant() -> RefreshGrant {
-        RefreshGrant {
-            refresh_token: Zeroizing::new("rt-1".into()),
-            authority: "https://login.microsoftonline.com/t1".into(),
-            tenant: "t1".into(),
-            client_id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46".into(),
-        }
-    }
 
     #[test]
     fn token_answers_parse_and_keep_the_old_refresh_token_when_not_rotated() {
