@@ -2,7 +2,7 @@
 // `npm run lint` (scripts/lint.sh): the Rust core's arrows point down. Every module belongs to one
 // layer; a module may use its own layer and the layers below it, never one above:
 //
-//   1 bottom    error secret text service_url fsutil credential   (types and files; no I/O policy)
+//   1 bottom    error secret text service_url fsutil credential environment (types, files)
 //   2 protocol  http validate entra                               (the wire; no stores, no logins)
 //   3 stores    store                                              (where secrets live)
 //   4 policy    auth                                               (logins, migration, resolve)
@@ -15,7 +15,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const LAYERS = {
-  error: 1, secret: 1, text: 1, service_url: 1, fsutil: 1, credential: 1,
+  error: 1, secret: 1, text: 1, service_url: 1, fsutil: 1, credential: 1, environment: 1,
   http: 2, validate: 2, entra: 2,
   store: 3,
   auth: 4,

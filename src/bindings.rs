@@ -22,23 +22,29 @@ use crate::credential::EntraToken;
 use crate::credential::{AuthType, Credential as CoreCredential};
 use crate::entra::transport::HttpAuthority;
 use crate::entra::unix_now;
+use crate::environment::Environment;
 use crate::error::{Error as CoreError, Result as CoreResult};
 use crate::http::{Cancel, ConnectOptions as CoreOptions, HttpClients};
 use crate::service_url::ServiceUrl;
-use crate::store::StoreChoice;
+use crate::store::StoreEnv;
 
 // ---- the process-wide login store, chosen once -------------------------------
 
 static LOGINS: OnceLock<std::result::Result<Logins, String>> = OnceLock::new();
 
+/// The environment, read once for the whole process and passed down.
+fn environment() -> &'static Environment {
+    static ENV: OnceLock<Environment> = OnceLock::new();
+    ENV.get_or_init(|| Environment::read(|name| std::env::var_os(name)))
+}
+
 /// The store chosen for this process; a fallback warning goes to stderr once,
 /// when a secret is first read or written.
 fn logins() -> CoreResult<&'static Logins> {
     let chosen = LOGINS.get_or_init(|| {
-        let choice = StoreChoice::from_env_value(std::env::var("TFX_AUTH_STORE").ok().as_deref())
-            .map_err(|e| e.to_string())?;
+        let store_env = StoreEnv::read(environment()).map_err(|e| e.to_string())?;
         let paths = Paths::from_env().map_err(|e| e.to_string())?;
-        Ok(Logins::open(choice, &paths, |warning| {
+        Ok(Logins::open(&store_env, &paths, |warning| {
             eprintln!("{warning}")
         }))
     });

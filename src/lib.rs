@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod credential;
 pub mod entra;
+pub mod environment;
 pub mod error;
 pub mod fsutil;
 pub mod http;

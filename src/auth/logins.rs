@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::secret::Secret;
 use crate::service_url::ServiceUrl;
-use crate::store::{self, SecretStore, StorageInfo, StoreChoice};
+use crate::store::{self, SecretStore, StorageInfo, StoreEnv};
 
 /// Where things live, read once from the environment.
 #[derive(Debug, Clone)]
@@ -77,8 +77,8 @@ impl Logins {
     /// `warn` receives the store's warning (a fallback to the file) once, when
     /// the first secret is read or written: a command that never touches the
     /// store (its credential came from a flag or the environment) says nothing.
-    pub fn open(choice: StoreChoice, paths: &Paths, warn: fn(&str)) -> Self {
-        let selected = store::select(choice, paths.config_dir.clone());
+    pub fn open(env: &StoreEnv, paths: &Paths, warn: fn(&str)) -> Self {
+        let selected = store::select(env, paths.config_dir.clone());
         let store = match selected.info.warning.clone() {
             Some(warning) => Arc::new(WarnOnFirstUse {
                 inner: selected.store,

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::connect::{LoginResult, login_result};
+use super::environment;
 use super::resolve::source_env;
 use super::{
     CredentialData, core_promise, credential_to_js, http_clients, logins, options_from_js,
@@ -135,7 +136,7 @@ pub fn start_entra_login<'env>(
                     tenant: entra.tenant,
                     client_id: entra.client_id,
                 },
-                &|name| std::env::var(name).ok(),
+                &|name| environment().get(name),
             )?;
             sign_in::start(http_clients(), url, &config, connect, &cancel).await
         },

@@ -8,7 +8,7 @@ use napi::Env;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use super::{CredentialData, core_promise, credential_to_js, http_clients, logins};
+use super::{CredentialData, core_promise, credential_to_js, environment, http_clients, logins};
 use crate::auth::resolve::{Flags, Resolved, SourceEnv, resolve};
 use crate::entra::transport::HttpAuthority;
 use crate::entra::unix_now;
@@ -18,7 +18,7 @@ use crate::service_url::ServiceUrl;
 /// The environment the credential sources read, once per process.
 pub(super) fn source_env() -> &'static SourceEnv {
     static ENV: OnceLock<SourceEnv> = OnceLock::new();
-    ENV.get_or_init(|| SourceEnv::read(|name| std::env::var_os(name)))
+    ENV.get_or_init(|| SourceEnv::read(|name| environment().get_os(name)))
 }
 
 /// A command's credential flags (tfx's `--token`, `--username`, `--password`).

@@ -93,7 +93,9 @@ fn regex_escape(literal: &str) -> String {
 /// `KEYRING_UNAVAILABLE` when this logon session has no Credential Manager
 /// (one enumeration finds out, so `select` can fall back to the file).
 #[cfg(target_os = "windows")]
-pub fn open() -> crate::error::Result<std::sync::Arc<dyn super::SecretStore>> {
+pub fn open(
+    _env: &super::StoreEnv,
+) -> crate::error::Result<std::sync::Arc<dyn super::SecretStore>> {
     use std::sync::Arc;
 
     use super::chunked::{ChunkedStore, WINDOWS_CREDENTIAL_MANAGER};
@@ -183,14 +185,20 @@ mod windows_tests {
     fn credential_manager_follows_the_contract() {
         let _serial = serial();
         crate::store::contract::run(raw().as_ref(), &unique("raw"));
-        crate::store::contract::run(open().unwrap().as_ref(), &unique("chunked"));
+        crate::store::contract::run(
+            open(&Default::default()).unwrap().as_ref(),
+            &unique("chunked"),
+        );
     }
 
     #[test]
     fn a_login_is_a_local_generic_credential_named_tfx_auth_url() {
         let _serial = serial();
         let key = unique("named");
-        open().unwrap().set(&key, "pat:abc").unwrap();
+        open(&Default::default())
+            .unwrap()
+            .set(&key, "pat:abc")
+            .unwrap();
         let store = windows_native_keyring_store::Store::new().unwrap();
         let target = format!("tfx-auth:{key}");
         let by_target = store
@@ -202,14 +210,14 @@ mod windows_tests {
             .unwrap();
         assert_eq!(by_target.get_password().unwrap(), "pat:abc");
         assert_eq!(by_target.get_attributes().unwrap()["persistence"], "Local");
-        assert!(open().unwrap().delete(&key).unwrap());
-        assert!(!open().unwrap().delete(&key).unwrap());
+        assert!(open(&Default::default()).unwrap().delete(&key).unwrap());
+        assert!(!open(&Default::default()).unwrap().delete(&key).unwrap());
     }
 
     #[test]
     fn large_secrets_go_through_parts_and_leave_no_orphan() {
         let _serial = serial();
-        let (store, raw) = (open().unwrap(), raw());
+        let (store, raw) = (open(&Default::default()).unwrap(), raw());
         let key = unique("large");
         // 4 KB of UTF-16 would not fit one blob (the crate refuses over 2,560 bytes).
         let large = format!("entra:{}", "é".repeat(2048));

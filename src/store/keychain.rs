@@ -128,7 +128,9 @@ fn os_status(cause: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<
 /// None today: the Keychain is there for every logged-in user; a locked or
 /// missing one is reported by the first call.
 #[cfg(target_os = "macos")]
-pub fn open() -> crate::error::Result<std::sync::Arc<dyn super::SecretStore>> {
+pub fn open(
+    _env: &super::StoreEnv,
+) -> crate::error::Result<std::sync::Arc<dyn super::SecretStore>> {
     let store = apple_native_keyring_store::keychain::Store::new()
         .map_err(|e| common_error("macOS Keychain", e))?;
     Ok(std::sync::Arc::new(super::native::NativeStore::new(
@@ -240,7 +242,7 @@ mod macos_tests {
             return;
         }
         let prefix = format!("https://keychain.test/{}", std::process::id());
-        crate::store::contract::run(open().unwrap().as_ref(), &prefix);
+        crate::store::contract::run(open(&Default::default()).unwrap().as_ref(), &prefix);
     }
 
     #[test]
@@ -248,7 +250,7 @@ mod macos_tests {
         let Some((keychain, password)) = test_keychain() else {
             return;
         };
-        let store = open().unwrap();
+        let store = open(&Default::default()).unwrap();
         let key = format!("https://security.test/{}", std::process::id());
         store.set(&key, "pat:from-tfx-auth").unwrap();
         // Let Apple's tools read an item an unsigned test binary created, without a prompt.
@@ -311,7 +313,7 @@ mod macos_tests {
         let Some((keychain, password)) = test_keychain() else {
             return;
         };
-        let store = open().unwrap();
+        let store = open(&Default::default()).unwrap();
         let key = format!("https://locked.test/{}", std::process::id());
         assert!(security(&["lock-keychain", &keychain]).status.success());
         // No prompt can be answered on a CI runner: the call fails instead of waiting.

@@ -70,6 +70,46 @@ pub struct StorageInfo {
     pub warning: Option<String>,
 }
 
+/// What the environment says about stores: the choice (`TFX_AUTH_STORE`), the
+/// time one keyring call may take (`TFX_AUTH_KEYRING_TIMEOUT_MS`), and whether
+/// a D-Bus session is named at all (`DBUS_SESSION_BUS_ADDRESS`, Linux).
+#[derive(Debug, Clone)]
+pub struct StoreEnv {
+    pub choice: StoreChoice,
+    pub keyring_timeout: std::time::Duration,
+    pub session_bus: bool,
+}
+
+impl StoreEnv {
+    /// # Errors
+    /// `STORE_ERROR` for a `TFX_AUTH_STORE` that is not `keyring`, `file` or `auto`.
+    pub fn read(env: &crate::environment::Environment) -> Result<Self> {
+        let timeout = env
+            .get("TFX_AUTH_KEYRING_TIMEOUT_MS")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map_or(DEFAULT_KEYRING_TIMEOUT, std::time::Duration::from_millis);
+        Ok(StoreEnv {
+            choice: StoreChoice::from_env_value(env.get("TFX_AUTH_STORE").as_deref())?,
+            keyring_timeout: timeout,
+            session_bus: env.get_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        })
+    }
+}
+
+impl Default for StoreEnv {
+    fn default() -> Self {
+        StoreEnv {
+            choice: StoreChoice::Auto,
+            keyring_timeout: DEFAULT_KEYRING_TIMEOUT,
+            session_bus: true,
+        }
+    }
+}
+
+/// Default time a single keyring call may take.
+pub const DEFAULT_KEYRING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How the user asked to choose (`TFX_AUTH_STORE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreChoice {
@@ -103,7 +143,7 @@ pub struct Selected {
 /// otherwise (unless pinned to the keyring) the private file in `config_dir`.
 /// When pinned to a keyring that does not answer, the result is an
 /// [`Unavailable`] store whose every call says why.
-pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
+pub fn select(env: &StoreEnv, config_dir: PathBuf) -> Selected {
     let file_store = |reason: String, warning: Option<String>| {
         let store = file::FileStore::new(config_dir.join(file::FILE_NAME));
         let info = StorageInfo {
@@ -118,9 +158,9 @@ pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
             info,
         }
     };
-    match choice {
+    match env.choice {
         StoreChoice::File => file_store("pinned by TFX_AUTH_STORE=file".into(), None),
-        StoreChoice::Keyring => match open_keyring("pinned by TFX_AUTH_STORE=keyring") {
+        StoreChoice::Keyring => match open_keyring(env, "pinned by TFX_AUTH_STORE=keyring") {
             Ok(selected) => selected,
             Err(err) => {
                 let reason = format!(
@@ -141,7 +181,7 @@ pub fn select(choice: StoreChoice, config_dir: PathBuf) -> Selected {
                 }
             }
         },
-        StoreChoice::Auto => match open_keyring("the OS keyring answered") {
+        StoreChoice::Auto => match open_keyring(env, "the OS keyring answered") {
             Ok(selected) => selected,
             Err(err) => {
                 let reason = format!("no OS keyring ({})", short_reason(&err));
@@ -166,7 +206,7 @@ fn short_reason(err: &Error) -> String {
 /// One platform's OS keyring: how to open it and what to tell the user.
 pub struct OsKeyring {
     /// Connects, or says why there is no keyring to use (`KEYRING_UNAVAILABLE`).
-    pub open: fn() -> Result<Arc<dyn SecretStore>>,
+    pub open: fn(&StoreEnv) -> Result<Arc<dyn SecretStore>>,
     /// `storageInfo().location`.
     pub location: &'static str,
 }
@@ -187,19 +227,19 @@ pub const OS_KEYRINGS: &[OsKeyring] = &[
     },
     #[cfg(target_os = "linux")]
     OsKeyring {
-        open: || Ok(Arc::new(secret_service::SecretServiceStore::open()?)),
+        open: |env| Ok(Arc::new(secret_service::SecretServiceStore::open(env)?)),
         location: "Secret Service (D-Bus org.freedesktop.secrets), attribute service=tfx-auth",
     },
 ];
 
-fn open_keyring(reason: &str) -> Result<Selected> {
+fn open_keyring(env: &StoreEnv, reason: &str) -> Result<Selected> {
     let Some(keyring) = OS_KEYRINGS.first() else {
         return Err(Error::KeyringUnavailable {
             reason: "this build has no keyring store for this platform".into(),
             source: None,
         });
     };
-    let store = (keyring.open)()?;
+    let store = (keyring.open)(env)?;
     let info = StorageInfo {
         backend: Backend::Keyring,
         persistent: true,

@@ -28,9 +28,6 @@ pub const UNLOCK_HINT: &str = "Unlock it (for example by logging in to the deskt
 /// The `service` attribute of every item we own.
 pub const SERVICE: &str = "tfx-auth";
 
-/// Default time a single Secret Service call may take (`TFX_AUTH_KEYRING_TIMEOUT_MS`).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
 pub struct SecretServiceStore {
     worker: Worker<Inner>,
 }
@@ -49,12 +46,13 @@ impl SecretServiceStore {
     /// `KEYRING_UNAVAILABLE` when there is no session bus, nothing owns
     /// `org.freedesktop.secrets`, it has no default collection, or it does not
     /// answer in time.
-    pub fn open() -> Result<Self> {
-        let timeout = timeout_from_env();
-        let inner = with_timeout(timeout, || {
+    pub fn open(env: &super::StoreEnv) -> Result<Self> {
+        let timeout = env.keyring_timeout;
+        let session_bus = env.session_bus;
+        let inner = with_timeout(timeout, move || {
             let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
                 .map_err(|e| Error::KeyringUnavailable {
-                    reason: no_secret_service(),
+                    reason: no_secret_service(session_bus),
                     source: Some(Box::new(e)),
                 })?;
             let probe = SecretService::connect(EncryptionType::Plain)
@@ -99,15 +97,6 @@ fn read(inner: &Inner, key: &str) -> Result<Option<Secret>> {
         Err(keyring_core::Error::NoEntry) => Ok(None),
         Err(e) => Err(from_keyring(e)),
     }
-}
-
-fn timeout_from_env() -> Duration {
-    std::env::var("TFX_AUTH_KEYRING_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|ms| *ms > 0)
-        .map(Duration::from_millis)
-        .unwrap_or(DEFAULT_TIMEOUT)
 }
 
 fn with_timeout<T: Send + 'static>(
@@ -232,16 +221,12 @@ impl SecretStore for SecretServiceStore {
 
 /// Why no Secret Service could be reached, in words (D-Bus's own error stays in
 /// the error's `source`, out of the message).
-fn no_secret_service() -> String {
-    match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
-        None => {
-            "no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set, as over SSH or in a container"
-                .into()
-        }
-        Some(_) => {
-            "no Secret Service (gnome-keyring, KWallet, KeePassXC) answered on the D-Bus session"
-                .into()
-        }
+fn no_secret_service(session_bus: bool) -> String {
+    if session_bus {
+        "no Secret Service (gnome-keyring, KWallet, KeePassXC) answered on the D-Bus session".into()
+    } else {
+        "no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set, as over SSH or in a container"
+            .into()
     }
 }
 
@@ -292,7 +277,8 @@ mod tests {
             );
             return;
         }
-        let store = SecretServiceStore::open().expect("the test launcher started a Secret Service");
+        let store = SecretServiceStore::open(&Default::default())
+            .expect("the test launcher started a Secret Service");
         let prefix = format!("https://contract.test/{}", std::process::id());
         super::super::contract::run(&store, &prefix);
     }
@@ -304,7 +290,8 @@ mod tests {
         if std::env::var_os("TFX_TEST_KEYRING_PASSWORD").is_none() {
             return;
         }
-        let store: Arc<dyn SecretStore> = Arc::new(SecretServiceStore::open().unwrap());
+        let store: Arc<dyn SecretStore> =
+            Arc::new(SecretServiceStore::open(&Default::default()).unwrap());
         let limit = Limit {
             max_bytes: 256,
             encoding: Encoding::Utf16,

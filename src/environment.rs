@@ -1,0 +1,54 @@
+//! The process environment, read once. The bindings take one snapshot of the
+//! variables tfx-auth reads and pass it down, so no module below them reads
+//! the environment itself and tests hand each module the variables they mean.
+//! (`dirs` still finds the home and config folders, and `http` reads the
+//! proxy variables and `NODE_EXTRA_CA_CERTS` as it builds a client, as Node
+//! and curl do.)
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+/// Every variable tfx-auth's core reads.
+pub const NAMES: &[&str] = &[
+    "TFX_AUTH_STORE",
+    "TFX_AUTH_KEYRING_TIMEOUT_MS",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "TFX_AUTH_ENTRA_AUTHORITY",
+    "TFX_AUTH_ENTRA_TENANT",
+    "TFX_AUTH_ENTRA_CLIENT_ID",
+    "TFX_AUTH_AZURE_CLI_HOSTS",
+    "AZURE_DEVOPS_EXT_PAT",
+    "TFX_ENTRA_TOKEN",
+    "SYSTEM_ACCESSTOKEN",
+    "PATH",
+];
+
+/// A snapshot of [`NAMES`].
+#[derive(Debug, Default, Clone)]
+pub struct Environment {
+    vars: BTreeMap<&'static str, OsString>,
+}
+
+impl Environment {
+    /// Reads [`NAMES`] through `var` (`std::env::var_os` for the process).
+    pub fn read(var: impl Fn(&str) -> Option<OsString>) -> Self {
+        Environment {
+            vars: NAMES
+                .iter()
+                .filter_map(|name| var(name).map(|value| (*name, value)))
+                .collect(),
+        }
+    }
+
+    /// A variable as text; `None` when unset or not Unicode.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.vars
+            .get(name)
+            .and_then(|v| v.to_str())
+            .map(str::to_string)
+    }
+
+    pub fn get_os(&self, name: &str) -> Option<OsString> {
+        self.vars.get(name).cloned()
+    }
+}
