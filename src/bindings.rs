@@ -416,7 +416,7 @@ pub fn logout_all() -> AsyncTask<Job<u32>> {
 /// HTTP clients shared by every call, so connections are kept alive.
 fn http_clients() -> &'static HttpClients {
     static CLIENTS: OnceLock<HttpClients> = OnceLock::new();
-    CLIENTS.get_or_init(HttpClients::default)
+    CLIENTS.get_or_init(|| HttpClients::new(environment().clone()))
 }
 
 fn storage_to_js(info: &crate::store::StorageInfo) -> StorageInfo {

@@ -1,9 +1,8 @@
 //! The process environment, read once. The bindings take one snapshot of the
 //! variables tfx-auth reads and pass it down, so no module below them reads
 //! the environment itself and tests hand each module the variables they mean.
-//! (`dirs` still finds the home and config folders, and `http` reads the
-//! proxy variables and `NODE_EXTRA_CA_CERTS` as it builds a client, as Node
-//! and curl do.)
+//! (`dirs` still finds the home and config folders its own way, and
+//! rustls-native-certs the system roots.)
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -21,6 +20,15 @@ pub const NAMES: &[&str] = &[
     "TFX_ENTRA_TOKEN",
     "SYSTEM_ACCESSTOKEN",
     "PATH",
+    "NODE_EXTRA_CA_CERTS",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
 ];
 
 /// A snapshot of [`NAMES`].

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::service_url::ServiceUrl;
 
@@ -99,12 +100,17 @@ pub struct Transport {
     pub client: reqwest::Client,
     /// The proxy as `scheme://host:port` (never its credentials).
     pub proxy: Option<String>,
+    /// `NODE_EXTRA_CA_CERTS`, when set: trusted, and named in TLS advice.
+    pub extra_ca_file: Option<String>,
 }
 
-/// Clients reused per configuration so connections are kept alive.
+/// Clients reused per configuration so connections are kept alive, under the
+/// environment's proxies and `NODE_EXTRA_CA_CERTS` (an empty environment by
+/// default, as tests want).
 #[derive(Default)]
 pub struct HttpClients {
     cache: Mutex<HashMap<ClientKey, reqwest::Client>>,
+    env: Environment,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -116,14 +122,23 @@ struct ClientKey {
 }
 
 impl HttpClients {
+    pub fn new(env: Environment) -> Self {
+        HttpClients {
+            cache: Mutex::default(),
+            env,
+        }
+    }
+
     /// The client for requests to `url` under `options`.
     ///
     /// # Errors
     /// `PROXY_ERROR` for an unusable proxy URL, `TLS_ERROR` for unusable CAs.
     pub fn for_url(&self, url: &ServiceUrl, options: &ConnectOptions) -> Result<Transport> {
-        let proxy = effective_proxy(url, options.proxy.as_deref(), &|name| {
-            std::env::var(name).ok()
-        })?;
+        let proxy = effective_proxy(url, options.proxy.as_deref(), &|name| self.env.get(name))?;
+        let extra_ca_file = self
+            .env
+            .get("NODE_EXTRA_CA_CERTS")
+            .filter(|p| !p.is_empty());
         let key = ClientKey {
             proxy: proxy.as_ref().map(|p| p.to_string()),
             cas: options.ca_certificates.clone(),
@@ -136,13 +151,15 @@ impl HttpClients {
             return Ok(Transport {
                 client: client.clone(),
                 proxy: shown_proxy,
+                extra_ca_file,
             });
         }
-        let client = build_client(url, proxy.as_ref(), options)?;
+        let client = build_client(url, proxy.as_ref(), options, extra_ca_file.as_deref())?;
         cache.insert(key, client.clone());
         Ok(Transport {
             client,
             proxy: shown_proxy,
+            extra_ca_file,
         })
     }
 }
@@ -151,6 +168,7 @@ fn build_client(
     url: &ServiceUrl,
     proxy: Option<&Url>,
     options: &ConnectOptions,
+    extra_ca_file: Option<&str>,
 ) -> Result<reqwest::Client> {
     // reqwest needs a process-wide provider even for plain http; ours is ring.
     // An error only means one is installed already.
@@ -174,7 +192,7 @@ fn build_client(
     // Always, whatever the scheme: a client is cached by its options alone, so
     // one first built for an http URL serves https URLs (and http->https
     // redirects) too, and must carry the same roots.
-    builder = builder.tls_backend_preconfigured(tls::tls_config(url, options)?);
+    builder = builder.tls_backend_preconfigured(tls::tls_config(url, options, extra_ca_file)?);
     builder.build().map_err(|e| Error::Network {
         url: url.to_string(),
         reason: format!("cannot set up the HTTP client ({e})"),

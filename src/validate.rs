@@ -74,7 +74,6 @@ pub async fn validate(
         return Err(Error::Aborted);
     }
     let transport = clients.for_url(url, options)?;
-    let proxy_in_use = transport.proxy.is_some();
     let exchange = async {
         let mut authorization =
             reqwest::header::HeaderValue::from_str(&credential.authorization_header()).map_err(
@@ -89,14 +88,14 @@ pub async fn validate(
             .header(reqwest::header::AUTHORIZATION, authorization)
             .send()
             .await
-            .map_err(|e| transport_error(url, &e, proxy_in_use, options))?;
+            .map_err(|e| transport_error(url, &e, &transport, options))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let fail = |e: &reqwest::Error| transport_error(url, e, proxy_in_use, options);
+        let fail = |e: &reqwest::Error| transport_error(url, e, &transport, options);
         let mut read = read_capped(&mut response, MAX_BODY, fail).await?;
         let (body, truncated) = (std::mem::take(&mut *read.body), read.truncated);
         Ok(ResponseFacts {

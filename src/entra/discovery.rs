@@ -30,7 +30,6 @@ pub async fn discover_tenant(
         return Err(Error::Aborted);
     }
     let transport = clients.for_url(url, options)?;
-    let proxy_in_use = transport.proxy.is_some();
     let request = transport
         .client
         .get(url.join("_apis/connectionData"))
@@ -38,7 +37,7 @@ pub async fn discover_tenant(
         .header("X-TFS-FedAuthRedirect", "Suppress")
         .send();
     let response = tokio::select! {
-        r = request => r.map_err(|e| crate::http::transport_error(url, &e, proxy_in_use, options))?,
+        r = request => r.map_err(|e| crate::http::transport_error(url, &e, &transport, options))?,
         () = cancel.cancelled() => return Err(Error::Aborted),
     };
     let headers = response.headers();

@@ -77,8 +77,7 @@ impl Authority for HttpAuthority<'_> {
             return Err(Error::Aborted);
         }
         let transport = self.clients.for_url(url, &self.options)?;
-        let proxy_in_use = transport.proxy.is_some();
-        let fail = |e: &reqwest::Error| transport_error(url, e, proxy_in_use, &self.options);
+        let fail = |e: &reqwest::Error| transport_error(url, e, &transport, &self.options);
         let size: usize = form.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum();
         let mut body = Zeroizing::new(String::with_capacity(size));
         form_urlencoded::Serializer::new(&mut *body).extend_pairs(form.iter());

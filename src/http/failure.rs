@@ -7,7 +7,7 @@ use std::error::Error as StdError;
 
 use zeroize::Zeroizing;
 
-use super::{ConnectOptions, MAX_REDIRECTS};
+use super::{ConnectOptions, MAX_REDIRECTS, Transport};
 use crate::error::{Error, Result};
 use crate::service_url::ServiceUrl;
 
@@ -50,9 +50,10 @@ pub async fn read_capped(
 pub fn transport_error(
     url: &ServiceUrl,
     err: &reqwest::Error,
-    proxy_in_use: bool,
+    transport: &Transport,
     options: &ConnectOptions,
 ) -> Error {
+    let proxy_in_use = transport.proxy.is_some();
     let shown = url.to_string();
     if err.is_timeout() {
         return Error::Timeout {
@@ -63,7 +64,7 @@ pub fn transport_error(
     if let Some(tls) = find_cause::<rustls::Error>(err) {
         return Error::Tls {
             url: shown,
-            reason: super::tls::describe_failure(tls, options),
+            reason: super::tls::describe_failure(tls, options, transport.extra_ca_file.as_deref()),
         };
     }
     if err.is_redirect() {

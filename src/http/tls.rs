@@ -36,6 +36,7 @@ fn system_roots() -> &'static Vec<CertificateDer<'static>> {
 pub(super) fn tls_config(
     url: &ServiceUrl,
     options: &ConnectOptions,
+    extra_ca_file: Option<&str>,
 ) -> Result<rustls::ClientConfig> {
     let tls_err = |reason: String| Error::Tls {
         url: url.to_string(),
@@ -47,7 +48,7 @@ pub(super) fn tls_config(
     let trust = if options.skip_cert_validation {
         None
     } else {
-        Some(trust(options).map_err(tls_err)?)
+        Some(trust(options, extra_ca_file).map_err(tls_err)?)
     };
     Ok(builder
         .dangerous()
@@ -59,11 +60,14 @@ pub(super) fn tls_config(
 }
 
 /// The system roots plus the certificates the user gave.
-fn trust(options: &ConnectOptions) -> std::result::Result<Trust, String> {
+fn trust(
+    options: &ConnectOptions,
+    extra_ca_file: Option<&str>,
+) -> std::result::Result<Trust, String> {
     let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(system_roots().iter().cloned());
     let mut explicit = Vec::new();
-    if let Ok(path) = std::env::var("NODE_EXTRA_CA_CERTS") {
+    if let Some(path) = extra_ca_file {
         // Like Node: an unreadable bundle is reported and otherwise ignored.
         match read_capped(std::path::Path::new(&path)) {
             Ok(pem) => {
@@ -284,15 +288,12 @@ fn is_ca_used_as_end_entity(err: &rustls::Error) -> bool {
 /// What a failed handshake means and what to do next, for `TLS_ERROR`. The
 /// advice follows the certificates already given, so it never asks the user
 /// to set what is set.
-pub(crate) fn describe_failure(err: &rustls::Error, options: &ConnectOptions) -> String {
-    let extra_ca_file = std::env::var("NODE_EXTRA_CA_CERTS")
-        .ok()
-        .filter(|p| !p.is_empty());
-    describe(
-        err,
-        extra_ca_file.as_deref(),
-        !options.ca_certificates.is_empty(),
-    )
+pub(crate) fn describe_failure(
+    err: &rustls::Error,
+    options: &ConnectOptions,
+    extra_ca_file: Option<&str>,
+) -> String {
+    describe(err, extra_ca_file, !options.ca_certificates.is_empty())
 }
 
 fn describe(err: &rustls::Error, extra_ca_file: Option<&str>, ca_certificates: bool) -> String {
