@@ -59,7 +59,13 @@ test('compile cache: the user\'s own setting wins, and any failure only means no
     for (const own of [{ NODE_COMPILE_CACHE: join(base, 'mine') }, { NODE_DISABLE_COMPILE_CACHE: '1' }]) {
       assert.equal(enableCompileCache({ env: { ...env, ...own }, module, cliPackage: CLI_PACKAGE }), null);
     }
-    assert.equal(enableCompileCache({ env, module: {}, cliPackage: CLI_PACKAGE }), null, 'Node before 22.1');
+    // Before Node 22.1: code-cache.js, in the same folder.
+    const installed = [];
+    const fallback = () => ({ install: (d) => installed.push(d) > 0 });
+    assert.equal(enableCompileCache({ env, module: {}, cliPackage: CLI_PACKAGE, fallback }), dir);
+    assert.deepEqual(installed, [dir]);
+    assert.equal(enableCompileCache({ env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }, module: {}, cliPackage: CLI_PACKAGE, fallback }), null);
+    assert.equal(installed.length, 1);
     assert.equal(enableCompileCache({ env, module: { enableCompileCache() { throw new Error('boom'); } }, cliPackage: CLI_PACKAGE }), null);
     assert.equal(enableCompileCache({ env, module, cliPackage: join(base, 'missing.json') }), null);
     assert.equal(calls.length, 1);
@@ -74,6 +80,46 @@ test('compile cache: the user\'s own setting wins, and any failure only means no
       assert.equal(enableCompileCache({ env: { XDG_CACHE_HOME: readOnly }, module, cliPackage: CLI_PACKAGE }), null);
     }
     assert.equal(calls.length, 1);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('code cache (Node before 22.1): same results from cached code, edits and import() compiled by Node', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync, readdirSync } = await import('node:fs');
+  const base = mkdtempSync(join(tmpdir(), 'tfx-auth-code-cache-'));
+  try {
+    const cache = join(base, 'cache');
+    mkdirSync(cache);
+    const mod = join(base, 'm.js');
+    const runner = join(base, 'run.js');
+    writeFileSync(runner, `#!/usr/bin/env node
+require(${JSON.stringify(join(process.cwd(), 'tfx', 'code-cache.js'))}).install(${JSON.stringify(cache)});
+const m = require(${JSON.stringify(mod)});
+let err; try { require(${JSON.stringify(join(base, 'bad.js'))}); } catch (e) { err = e.constructor.name; }
+console.log(JSON.stringify({ value: m.value(), dir: m.dir === ${JSON.stringify(base)}, self: m.self, resolved: m.resolved, err }));
+`);
+    writeFileSync(join(base, 'bad.js'), 'module.exports = {;\n');
+    const write = (v) => writeFileSync(mod, `#!/usr/bin/env node
+'use strict';
+const lazy = () => ${v} + require('node:path').sep.length;
+module.exports = { value: lazy, dir: __dirname, self: this === module.exports, resolved: require.resolve('./run.js') === ${JSON.stringify(runner)} };
+`);
+    const run = () => JSON.parse(execFileSync(process.execPath, [runner], { encoding: 'utf8' }));
+    write(41);
+    const first = run();
+    assert.deepEqual(first, { value: 42, dir: true, self: true, resolved: true, err: 'SyntaxError' });
+    const files = readdirSync(cache);
+    const installed = files.length === 1;
+    if (!installed) return; // a Node before 20.15 has no zlib.crc32: nothing to check
+    const blob = statSync(join(cache, files[0]));
+    assert.deepEqual(run(), first);
+    assert.equal(statSync(join(cache, files[0])).mtimeMs, blob.mtimeMs, 'a run served from the cache writes nothing');
+    write(99); // same length, other code
+    assert.equal(run().value, 100);
+    writeFileSync(mod, 'module.exports = { value: () => typeof import("node:path").then, dir: __dirname, self: true, resolved: true };\n');
+    assert.equal(run().value, 'function', 'a module with import() is compiled by Node');
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
