@@ -44,6 +44,15 @@ function targets(r) {
   return lines;
 }
 
+// bench/notes.md: the profiles and the size per crate behind the figures (written by hand).
+function notes(ROOT) {
+  try {
+    return [readFileSync(join(ROOT, 'bench', 'notes.md'), 'utf8').trimEnd(), ''];
+  } catch {
+    return [];
+  }
+}
+
 export function writeReport(r, { ROOT, RUNS, WARMUP, out, argv }) {
   const version = JSON.parse(readFileSync(join(ROOT, 'node_modules/tfx-cli/package.json'), 'utf8')).version;
   const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -88,6 +97,7 @@ export function writeReport(r, { ROOT, RUNS, WARMUP, out, argv }) {
     '',
     `\`${r.addon.file}\`: ${f2(r.addon.mb)} MB${r.addon.stripped ? ', stripped' : ''}; \`require\` to first call: median ${f2(r.addon.load.median)} ms (min ${f2(r.addon.load.min)}, max ${f2(r.addon.load.max)}).`,
     '',
+    ...notes(ROOT),
     '## Reproduce',
     '',
     '```sh',
