@@ -234,7 +234,9 @@ test('ESM: every export of the loader is a named export of the package main', as
     import * as all from ${JSON.stringify(join(ROOT, 'binding.js'))};
     import { getCredential } from ${JSON.stringify(join(ROOT, 'binding.js'))};
     const err = await getCredential(5).catch((e) => e);
-    console.log(JSON.stringify({ names: Object.keys(all).filter((n) => n !== 'default').sort(), code: err.code }));`],
+    // Node 23+ also names the CommonJS object itself 'module.exports'.
+    const own = Object.keys(all).filter((n) => n !== 'default' && n !== 'module.exports');
+    console.log(JSON.stringify({ names: own.sort(), code: err.code }));`],
   { env: { ...process.env, TFX_AUTH_STORE: 'file' } });
   assert.equal(res.code, 0, res.stderr);
   assert.deepEqual(JSON.parse(res.stdout), { names, code: 'INVALID_ARGUMENT' });

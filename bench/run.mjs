@@ -1,26 +1,39 @@
-// `npm run bench`: stock tfx-cli 0.23.1 against tfx-auth, side by side in one run.
-// Starts the fake Azure DevOps server (optionally adding a delay per request to stand in for a
-// network) and, when no Secret Service is reachable, re-runs itself under a private gnome-keyring.
-// Runs A and B alternately (A B A B ...) after a warm-up, reports min / median / max and the
-// median of per-pair ratios, and writes BENCHMARKS.md. No timed assertions live in the tests.
+// `npm run bench`: stock tfx-cli 0.23.1 against tfx-auth's `tfx`, side by side in one run, on
+// this machine's Node and on Node 24 (scripts/node24.sh unpacks it once into the user's cache).
+// Every form in which users run a command is measured: the default URL, --service-url, a URL in
+// another case with a trailing slash, AZURE_DEVOPS_EXT_PAT, --token, `extension show` against a
+// marketplace-style root. Starts the fake Azure DevOps server (optionally adding a delay per
+// request to stand in for a network) and, when no Secret Service is reachable, re-runs itself
+// under a private gnome-keyring. Runs A and B alternately (A B A B ...) after a warm-up, reports
+// min / median / max and the median of per-pair ratios with their min–max spread, and writes
+// BENCHMARKS.md (report.mjs). No timed assertions live in the tests.
 //
-//   node bench/run.mjs [--runs 10] [--warmup 2] [--out BENCHMARKS.md]
+//   node bench/run.mjs [--runs 20] [--warmup 2] [--out BENCHMARKS.md] [--node24 auto|off]
+//                      [--counts 1,100,1000]
+// `npm test` runs a smoke of it: --runs 1 --warmup 0 --counts 1 --out <tmp file>.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem, release } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { startFakeAdo } from '../__test__/fixtures/fake-ado.mjs';
+import { writeReport, stats, f1, f2 } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
-  options: { runs: { type: 'string', default: '20' }, warmup: { type: 'string', default: '2' }, out: { type: 'string', default: 'BENCHMARKS.md' } },
+  options: {
+    runs: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'BENCHMARKS.md' },
+    node24: { type: 'string', default: 'auto' },
+    counts: { type: 'string', default: '1,100,1000' },
+  },
 });
 const RUNS = Number(opts.runs);
 const WARMUP = Number(opts.warmup);
-
+const COUNTS = opts.counts.split(',').map(Number);
 
 function run(cmd, args, env) {
   return new Promise((resolve, reject) => {
@@ -39,23 +52,18 @@ function run(cmd, args, env) {
   });
 }
 
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
-};
-const f1 = (x) => x.toFixed(1);
-const f2 = (x) => x.toFixed(2);
-
 function homes(label) {
   const base = mkdtempSync(join(tmpdir(), `tfx-bench-${label}-`));
-  return { base, env: { ...process.env, HOME: join(base, 'home'), XDG_CONFIG_HOME: join(base, 'config'), TERM: 'dumb', TFX_AUTH_STORE: '' } };
+  const env = { ...process.env, HOME: join(base, 'home'), XDG_CONFIG_HOME: join(base, 'config'), XDG_CACHE_HOME: join(base, 'cache'), TERM: 'dumb', TFX_AUTH_STORE: '' };
+  for (const name of ['AZURE_DEVOPS_EXT_PAT', 'TFX_ENTRA_TOKEN', 'SYSTEM_ACCESSTOKEN', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'NODE_OPTIONS']) delete env[name];
+  return { base, env };
 }
 
 const STOCK = join(ROOT, 'node_modules/tfx-cli/_build/tfx-cli.js');
 const OURS = join(ROOT, 'tfx/tfx.js');
 
 /** A B A B ... after a warm-up; returns the table row. */
-async function pair(name, a, b) {
+async function pair(node, name, a, b, note = '') {
   for (let i = 0; i < WARMUP; i++) { await a(); await b(); }
   const as = [];
   const bs = [];
@@ -67,47 +75,90 @@ async function pair(name, a, b) {
     bs.push(tb);
     ratios.push(tb / ta);
   }
-  const row = { name, stock: stats(as), ours: stats(bs), ratio: stats(ratios).median };
-  console.log(`${name}: stock ${f1(row.stock.median)} ms, tfx-auth ${f1(row.ours.median)} ms, ratio ${f2(row.ratio)}`);
+  const row = { node: node.label, name, note, stock: stats(as), ours: stats(bs), ratio: stats(ratios) };
+  console.log(`[${node.label}] ${name}: stock ${f1(row.stock.median)} ms, tfx-auth ${f1(row.ours.median)} ms, ratio ${f2(row.ratio.median)} (${f2(row.ratio.min)}–${f2(row.ratio.max)})`);
   return row;
 }
 
+function nodes() {
+  const list = [{ label: `Node ${process.version}`, bin: process.execPath, version: process.version }];
+  if (opts.node24 === 'off' || process.version.startsWith('v24.')) return { list, note: null };
+  try {
+    const bin = execFileSync('bash', [join(ROOT, 'scripts/node24.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+    list.push({ label: `Node ${version}`, bin, version });
+    return { list, note: null };
+  } catch (e) {
+    const note = `Node 24 not measured: scripts/node24.sh failed (${String(e.stderr || e.message).trim().split('\n')[0]})`;
+    console.log(note);
+    return { list, note };
+  }
+}
+
+/** Every scenario on one Node; fresh homes, so tfx-auth's compile cache starts empty. */
+async function scenarios(node, server, slow, token) {
+  const rows = [];
+  const stock = homes('stock');
+  const ours = homes('ours');
+  try {
+    const timed = (script, args, env) => async () => (await run(node.bin, [script, ...args], env)).ms;
+    const both = (name, stockArgs, oursArgs = stockArgs, oursEnv = ours.env, note = '') =>
+      pair(node, name, timed(STOCK, stockArgs, stock.env), timed(OURS, oursArgs, oursEnv), note).then((r) => rows.push(r));
+    const login = (url) => ['login', '--service-url', url, '--token', token, '--no-prompt'];
+
+    await both('tfx version', ['version']);
+    await both('tfx login, 0 ms added', login(server.url));
+    await both('tfx login, 25 ms added per request', login(slow.url));
+    // Both now hold a login for `server.url` as their default.
+    await run(node.bin, [STOCK, ...login(server.url)], stock.env);
+    await run(node.bin, [OURS, ...login(server.url)], ours.env);
+    const list = ['build', 'list', '--project', 'P', '--no-prompt'];
+    await both('tfx build list, default URL', list);
+    await both('tfx build list --service-url', [...list, '--service-url', server.url]);
+    // The key of a login ignores the case of scheme, host and path, and a trailing slash.
+    const u = new URL(server.url);
+    const shouting = `HTTP://${u.host}${u.pathname.toLowerCase()}/`;
+    await both('tfx build list --service-url, other case and trailing slash', [...list, '--service-url', server.url], [...list, '--service-url', shouting],
+      ours.env, `tfx-auth given ${shouting.replace(/:\d+/, ':PORT')}; stock refuses a trailing slash, so it is given the URL as logged in`);
+    await both('tfx build list, AZURE_DEVOPS_EXT_PAT', [...list, '--token', token], list, { ...ours.env, AZURE_DEVOPS_EXT_PAT: token },
+      'stock has no such variable: it is given --token');
+    await both('tfx build list --token', [...list, '--service-url', server.url, '--token', token]);
+    // A login to the root (it becomes tfx-auth's default); stock cannot reuse a stored login for
+    // extension commands (it re-prompts: tfs-cli issue 455), so it is given --token.
+    await run(node.bin, [OURS, ...login(server.origin)], ours.env);
+    const show = ['extension', 'show', '--publisher', 'fabfiber', '--extension-id', 'build-tools', '--service-url', server.origin, '--json', '--no-prompt'];
+    await both('tfx extension show, marketplace-style root', [...show, '--token', token], show, ours.env, 'tfx-auth reuses its stored login; stock is given --token');
+  } finally {
+    rmSync(stock.base, { recursive: true, force: true });
+    rmSync(ours.base, { recursive: true, force: true });
+  }
+  return rows;
+}
+
 async function main() {
-  const results = { pairs: [], getcred: [], status: null, addon: null };
+  const started = { at: new Date(), load: loadavg() };
+  const { list, note } = nodes();
+  const results = { pairs: [], getcred: [], status: null, addon: null, nodes: list, notes: note ? [note] : [] };
   const token = 'bench-pat-0123456789';
   const server = await startFakeAdo({ tokens: [token] });
   const slow = await startFakeAdo({ tokens: [token], delayMs: 25 });
-  const cleanup = [];
   try {
-    const stock = homes('stock');
-    const ours = homes('ours');
-    cleanup.push(stock.base, ours.base);
-    const login = (url) => ['login', '--service-url', url, '--token', token, '--no-prompt'];
-    const timed = (script, args, env) => async () => (await run(process.execPath, [script, ...args], env)).ms;
-
-    results.pairs.push(await pair('tfx login, 0 ms added', timed(STOCK, login(server.url), stock.env), timed(OURS, login(server.url), ours.env)));
-    results.pairs.push(await pair('tfx login, 25 ms added per request', timed(STOCK, login(slow.url), stock.env), timed(OURS, login(slow.url), ours.env)));
-    // Both now hold a login for `server.url` as their default.
-    await run(process.execPath, [STOCK, ...login(server.url)], stock.env);
-    await run(process.execPath, [OURS, ...login(server.url)], ours.env);
-    const buildList = ['build', 'list', '--project', 'P', '--no-prompt'];
-    results.pairs.push(await pair('tfx build list, reusing the login', timed(STOCK, buildList, stock.env), timed(OURS, buildList, ours.env)));
-
+    for (const node of list) results.pairs.push(...await scenarios(node, server, slow, token));
     results.getcred = await getCredentialFigures(server.url);
     results.status = await statusFigures(slow, token);
     results.addon = await addonFigures();
   } finally {
     await server.close();
     await slow.close();
-    for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
   }
-  writeReport(results);
+  results.load = { start: started.load, end: loadavg() };
+  writeReport(results, { ROOT, RUNS, WARMUP, out: opts.out, argv: process.argv.slice(2) });
 }
 
 async function getCredentialFigures(baseUrl) {
   const rows = [];
   for (const store of ['keyring', 'file']) {
-    for (const count of [1, 100, 1000]) {
+    for (const count of COUNTS) {
       const dirs = homes(`getcred-${store}`);
       const env = { ...dirs.env, TFX_AUTH_STORE: store };
       const tag = `gc${count}x${process.pid}`;
@@ -143,15 +194,17 @@ async function statusFigures(slow, token) {
   const sequential = [];
   const concurrent = [];
   const statusCmd = [];
+  const nodeStart = [];
   for (let i = 0; i < Math.max(3, Math.floor(RUNS / 2)); i++) {
     one.push(JSON.parse((await probe('validate', 'sequential', token, urls[0])).stdout).ms);
     sequential.push(JSON.parse((await probe('validate', 'sequential', token, ...urls)).stdout).ms);
     concurrent.push(JSON.parse((await probe('validate', 'concurrent', token, ...urls)).stdout).ms);
+    nodeStart.push((await run(process.execPath, ['-e', '0'], env)).ms);
     statusCmd.push((await run(process.execPath, [join(ROOT, 'bin/tfx-auth.js'), 'status', '--json'], env).catch((e) => ({ ms: NaN, e }))).ms);
   }
   rmSync(dirs.base, { recursive: true, force: true });
-  const row = { one: stats(one).median, sequential: stats(sequential).median, concurrent: stats(concurrent).median, statusProcess: stats(statusCmd).median };
-  console.log(`50 validations at 25 ms: one ${f1(row.one)} ms, sequential ${f1(row.sequential)} ms, concurrent ${f1(row.concurrent)} ms, tfx-auth status process ${f1(row.statusProcess)} ms`);
+  const row = { one: stats(one).median, sequential: stats(sequential).median, concurrent: stats(concurrent).median, statusProcess: stats(statusCmd).median, nodeStart: stats(nodeStart).median };
+  console.log(`50 validations at 25 ms: one ${f1(row.one)} ms, sequential ${f1(row.sequential)} ms, concurrent ${f1(row.concurrent)} ms, tfx-auth status process ${f1(row.statusProcess)} ms, node -e 0 ${f1(row.nodeStart)} ms`);
   return row;
 }
 
@@ -160,55 +213,13 @@ async function addonFigures() {
   const bytes = statSync(join(ROOT, file)).size;
   const stripped = !execFileSync('file', [join(ROOT, file)], { encoding: 'utf8' }).includes('not stripped');
   const loads = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < Math.max(3, RUNS); i++) {
     const r = JSON.parse((await run(process.execPath, [join(ROOT, 'bench/probe.mjs'), 'load'], process.env)).stdout);
     loads.push(r.firstCallMs);
   }
   const row = { file, mb: bytes / 1e6, stripped, load: stats(loads) };
   console.log(`${file}: ${f2(row.mb)} MB${stripped ? ' (stripped)' : ''}, require to first call median ${f2(row.load.median)} ms`);
   return row;
-}
-
-function writeReport(r) {
-  const version = JSON.parse(readFileSync(join(ROOT, 'node_modules/tfx-cli/package.json'), 'utf8')).version;
-  const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-  const lines = [
-    '# Benchmarks',
-    '',
-    `Written by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString().slice(0, 10)}.`,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}; Node ${process.version}.`,
-    `Versions: stock tfx-cli ${version}; tfx-auth ${ours} (release build). Fake Azure DevOps server on 127.0.0.1; private gnome-keyring.`,
-    `Method: ${WARMUP} warm-up pairs, then ${RUNS} counted pairs run alternately (stock, tfx-auth, stock, ...); times are whole processes, wall clock; ratio = median of per-pair tfx-auth/stock.`,
-    '',
-    '| scenario | stock min / median / max (ms) | tfx-auth min / median / max (ms) | ratio |',
-    '|---|---|---|---|',
-    ...r.pairs.map((p) => `| ${p.name} | ${f1(p.stock.min)} / ${f1(p.stock.median)} / ${f1(p.stock.max)} | ${f1(p.ours.min)} / ${f1(p.ours.median)} / ${f1(p.ours.max)} | ${f2(p.ratio)} |`),
-    '',
-    '## getCredential in process',
-    '',
-    'Cold = a fresh process: addon `require` plus the first call. Warm = median of 1,000 calls.',
-    '',
-    '| store | logins stored | cold (ms) | warm median (ms) |',
-    '|---|---|---|---|',
-    ...r.getcred.map((g) => `| ${g.store} | ${g.count} | ${f2(g.cold)} | ${f2(g.warm)} |`),
-    '',
-    '## Validating 50 logins, 25 ms added per request',
-    '',
-    '| one validation | 50 one after another | 50 concurrent (in process) | `tfx-auth status --json` (whole process) |',
-    '|---|---|---|---|',
-    `| ${f1(r.status.one)} ms | ${f1(r.status.sequential)} ms | ${f1(r.status.concurrent)} ms | ${f1(r.status.statusProcess)} ms |`,
-    '',
-    `Concurrent / one validation: ${f2(r.status.concurrent / r.status.one)}.`,
-    '',
-    '## The addon',
-    '',
-    `\`${r.addon.file}\`: ${f2(r.addon.mb)} MB${r.addon.stripped ? ', stripped' : ''}; \`require\` to first call: median ${f2(r.addon.load.median)} ms (min ${f2(r.addon.load.min)}, max ${f2(r.addon.load.max)}).`,
-    '',
-    'Rerun: `npm run bench` (builds the release addon if needed; `-- --runs 40` for more pairs).',
-    '',
-  ];
-  writeFileSync(resolve(ROOT, opts.out), lines.join('\n'));
-  console.log(`wrote ${opts.out}`);
 }
 
 if (!process.env.TFX_BENCH_INSIDE) {

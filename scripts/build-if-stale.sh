@@ -13,5 +13,6 @@ if [[ -n "$node_file" && "$(cat "$stamp" 2>/dev/null)" == "$profile" &&
   exit 0
 fi
 echo "build: compiling the addon ($profile)"
-npx napi build --platform "$@"
+# The addon alone as a cdylib: see scripts/cargo-cdylib.sh for why (1.4 MB).
+CARGO="$PWD/scripts/cargo-cdylib.sh" npx napi build --platform "$@"
 mkdir -p target && echo "$profile" > "$stamp"

@@ -23,3 +23,7 @@ TMPDIR="$RUN_DIR/tmp" scripts/with-keyring.sh bash -c '
   node --test --test-reporter=tap __test__/*.test.mjs 2>&1 | tee "$0/node-test.log"
 ' "$RUN_DIR"
 node __test__/leak-scan.mjs "$TFX_TEST_SECRETS_LOG" "$RUN_DIR/tmp" "$RUN_DIR/node-test.log"
+
+# A smoke run of `npm run bench` (one pair per scenario, on this Node and Node 24, no
+# thresholds): the benchmark keeps working. Its figures mean nothing here.
+TMPDIR="$RUN_DIR/tmp" node bench/run.mjs --runs 1 --warmup 0 --counts 1 --out "$RUN_DIR/bench-smoke.md"

@@ -3,11 +3,11 @@
 // spends ~200 ms loading its module tree before it asks for credentials, so for commands that
 // will ask, the addon starts both on a background thread right away (addon.warmUp) and the
 // later getCredential is served from memory. Commands that never need a credential skip this,
-// so `tfx version` still never loads the addon.
+// so `tfx version` still never loads the addon. The read-ahead is keyed by the addon's
+// normalised URL (case of scheme and host, trailing slash), the same key getCredential asks for.
 
 // Command word prefixes that never read a stored login.
 const OFFLINE = [['version'], ['help'], ['login'], ['logout'], ['reset'], ['extension', 'create'], ['build', 'tasks', 'create']];
-const URL_FLAGS = new Set(['--service-url', '--serviceUrl', '-u']);
 
 function commandWords(argv) {
   const words = [];
@@ -18,12 +18,37 @@ function commandWords(argv) {
   return words;
 }
 
+// lodash.camelCase, which tfx-cli applies to every `--flag` (tfcommand.js getGroupedArgs), reads
+// `--service-url`, `--serviceUrl`, `--SERVICE_URL`, `--Service.Url` ... all as serviceUrl.
+function isServiceUrlName(name) {
+  const words = name.replace(/([a-z\d])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z\d]+/).filter(Boolean);
+  return words.length === 2 && words[0] === 'service' && words[1] === 'url';
+}
+
+/**
+ * The service URL a command line gives, read as tfx-cli's getGroupedArgs reads it: `--<any
+ * camelCase spelling of serviceUrl> <url>` or `-u <url>` (also as the last letter of `-xu`), a
+ * repeated flag starting over, several words joined by a space. `--service-url=<url>` is not tfx
+ * syntax (an unknown argument), so it is not read here either. Undefined when none is given: the
+ * default URL will be used.
+ */
 function serviceUrlFlag(argv) {
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s);
-    if (URL_FLAGS.has(flag)) return inline !== undefined ? inline : argv[i + 1];
+  let url;
+  let current = null;
+  for (const arg of argv) {
+    if (arg.startsWith('--')) {
+      current = isServiceUrlName(arg.slice(2)) ? [] : null;
+      if (current) url = current;
+    } else if (arg === '-') {
+      continue; // no letters: tfx keeps adding to the flag before it
+    } else if (arg.startsWith('-')) {
+      if (arg.includes('u', 1)) url = [];
+      current = arg.endsWith('u') ? url : null;
+    } else if (current) {
+      current.push(arg);
+    }
   }
-  return undefined;
+  return url && url.length > 0 ? url.join(' ') : undefined;
 }
 
 /** Whether this tfx command line will read a stored login. */

@@ -5,11 +5,12 @@
 //! `secret-tool lookup service tfx-auth username <url>` finds them and one
 //! attribute search lists every login. Every call runs on the store's one
 //! worker thread with a timeout (see `worker`) because a Secret Service that
-//! stops answering must not hang the CLI; a locked collection is detected up
-//! front, since unlocking would need a GUI prompt.
+//! stops answering must not hang the CLI; a locked collection is detected
+//! before anything could ask to unlock it, since unlocking would need a GUI
+//! prompt.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use keyring_core::api::CredentialStore;
@@ -33,14 +34,19 @@ pub struct SecretServiceStore {
 }
 
 struct Inner {
-    store: Arc<CredentialStore>,
-    /// A second, unencrypted session used only to read the lock state.
+    /// keyring-core's store, connected on first use: a command that only
+    /// reads its login never needs it (`quick_read`), and each connection
+    /// costs a D-Bus handshake and a key exchange.
+    store: OnceLock<Arc<CredentialStore>>,
+    /// A second session, for the lock state and for reads that need no more
+    /// than one search and one `GetSecret` (see `quick_read`). Encrypted
+    /// like the store's own: secrets cross the bus on it.
     probe: Mutex<SecretService<'static>>,
 }
 
 impl SecretServiceStore {
-    /// Connects to the Secret Service on the session bus (one connection kept
-    /// for the life of the process).
+    /// Connects to the Secret Service on the session bus (connections kept
+    /// for the life of the process; keyring-core's only once it is needed).
     ///
     /// # Errors
     /// `KEYRING_UNAVAILABLE` when there is no session bus, nothing owns
@@ -50,13 +56,12 @@ impl SecretServiceStore {
         let timeout = env.keyring_timeout;
         let session_bus = env.session_bus;
         let inner = with_timeout(timeout, move || {
-            let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
-                .map_err(|e| Error::KeyringUnavailable {
+            let probe = SecretService::connect(EncryptionType::Dh).map_err(|e| {
+                Error::KeyringUnavailable {
                     reason: no_secret_service(session_bus),
                     source: Some(Box::new(e)),
-                })?;
-            let probe = SecretService::connect(EncryptionType::Plain)
-                .map_err(|e| unavailable("cannot open a Secret Service session", e))?;
+                }
+            })?;
             // A Secret Service with no default collection (gnome-keyring started
             // but never set up, as over SSH) cannot store anything: say so now,
             // so that `select` falls back to the file instead of every call failing.
@@ -67,7 +72,7 @@ impl SecretServiceStore {
                 });
             }
             Ok(Inner {
-                store,
+                store: OnceLock::new(),
                 probe: Mutex::new(probe),
             })
         })?;
@@ -89,8 +94,14 @@ impl SecretServiceStore {
     }
 }
 
-/// One read (`Worker::read` shares it between identical waiting reads).
+/// One read (`Worker::read` shares it between identical waiting reads). The
+/// common case, one unlocked item, costs two D-Bus round trips (`quick_read`);
+/// everything else takes the checked path: the lock probe first (two more),
+/// then keyring-core's read with its duplicate handling.
 fn read(inner: &Inner, key: &str) -> Result<Option<Secret>> {
+    if let Some(secret) = inner.quick_read(key)? {
+        return Ok(Some(secret));
+    }
     inner.ensure_unlocked()?;
     match inner.entry(key)?.get_password() {
         Ok(secret) => Ok(Some(Zeroizing::new(secret))),
@@ -128,6 +139,38 @@ fn with_timeout<T: Send + 'static>(
 }
 
 impl Inner {
+    /// Reads the secret when a search finds exactly one unlocked item for
+    /// `key`. A locked match is `KEYRING_LOCKED` at once: keyring-core's read
+    /// would ask the service to unlock it, which pops up a prompt. `Ok(None)`
+    /// leaves the answer to the checked path: no item (a collection may hide
+    /// the items of a locked collection, and only the probe tells that from
+    /// "not logged in"), duplicates, a failed call, or a secret that is not
+    /// UTF-8, each reported there as before.
+    fn quick_read(&self, key: &str) -> Result<Option<Secret>> {
+        let ss = self.probe.lock().unwrap_or_else(|p| p.into_inner());
+        let attributes = HashMap::from([("service", SERVICE), ("username", key)]);
+        let Ok(found) = ss.search_items(attributes) else {
+            return Ok(None);
+        };
+        if !found.locked.is_empty() {
+            return Err(Error::KeyringLocked {
+                hint: UNLOCK_HINT,
+                source: None,
+            });
+        }
+        let [item] = found.unlocked.as_slice() else {
+            return Ok(None);
+        };
+        match item.get_secret().map(String::from_utf8) {
+            Ok(Ok(secret)) => Ok(Some(Zeroizing::new(secret))),
+            Ok(Err(not_text)) => {
+                zeroize::Zeroize::zeroize(&mut not_text.into_bytes());
+                Ok(None)
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
     fn ensure_unlocked(&self) -> Result<()> {
         let ss = self.probe.lock().unwrap_or_else(|p| p.into_inner());
         let collection = ss.get_default_collection().map_err(|e| match e {
@@ -149,10 +192,24 @@ impl Inner {
         Ok(())
     }
 
+    fn store(&self) -> Result<&Arc<CredentialStore>> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let store: Arc<CredentialStore> =
+            zbus_secret_service_keyring_store::Store::new().map_err(|e| {
+                Error::KeyringUnavailable {
+                    reason: format!("cannot connect to the Secret Service ({e})"),
+                    source: Some(Box::new(e)),
+                }
+            })?;
+        Ok(self.store.get_or_init(|| store))
+    }
+
     fn entry(&self, key: &str) -> Result<keyring_core::Entry> {
         let label = format!("tfx-auth: {key}");
         let modifiers = HashMap::from([("label", label.as_str())]);
-        self.store
+        self.store()?
             .build(SERVICE, key, Some(&modifiers))
             .map_err(from_keyring)
     }
@@ -200,7 +257,7 @@ impl SecretStore for SecretServiceStore {
     fn list(&self) -> Result<Vec<(String, Secret)>> {
         self.call(|inner| {
             let spec = HashMap::from([("service", SERVICE)]);
-            let found = inner.store.search(&spec).map_err(from_keyring)?;
+            let found = inner.store()?.search(&spec).map_err(from_keyring)?;
             let mut logins = Vec::with_capacity(found.len());
             for entry in found {
                 let attributes = entry.get_attributes().map_err(from_keyring)?;
