@@ -11,51 +11,19 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { startFakeAdo } from './fixtures/fake-ado.mjs';
-import { isolateThisProcess, makeSecret, run, findLeaks, filesUnder, record } from './helpers.mjs';
+import { makeSecret, run, findLeaks, filesUnder, record } from './helpers.mjs';
 import {
-  startPrivateKeyring, commandEnv, tfx, stockTfx, tfxAuth, keyringLookup, basicHeader, decodeBasic, runNoInput, BANNER,
-  PREFIX, PACKAGE_DIR, CWD, TFX, TFX_AUTH, loadAddon, addonScript,
+  keyringSuite, tfx, stockTfx, tfxAuth, keyringLookup, basicHeader, decodeBasic, runNoInput, BANNER,
+  PREFIX, PACKAGE_DIR, CWD, TFX, TFX_AUTH, addonScript,
 } from './tfx-helpers.mjs';
 
-const self = isolateThisProcess('tfx-e2e-self'); // the in-process addon only validates
-const base = mkdtempSync(join(tmpdir(), 'tfx-e2e-'));
-// tfx's shebang and the installed bins need `node` on PATH.
-const PATH = [dirname(process.execPath), ...(process.env.PATH || "").split(":")].join(":");
+const suite = keyringSuite('tfx-e2e', { before, afterEach, after });
+const { base, PATH, env } = suite;
+const server = (options) => suite.server(options);
 
-let keyring;
-let addon;
-const servers = [];
-
-before(async () => {
-  keyring = await startPrivateKeyring();
-  process.env.DBUS_SESSION_BUS_ADDRESS = keyring.address;
-  addon = loadAddon();
-});
-
-afterEach(async () => {
-  const r = await addonScript('out(await addon.logoutAll());', env('cleanup').env);
-  assert.equal(r.code, 0, r.stderr);
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-after(async () => {
-  await keyring?.stop();
-  rmSync(base, { recursive: true, force: true });
-  rmSync(self.base, { recursive: true, force: true });
-});
-
-const env = (label, extra = {}) => commandEnv(base, label, keyring.address, { PATH, ...extra });
-
-async function server(options) {
-  const s = await startFakeAdo(options);
-  servers.push(s);
-  return s;
-}
-
-const key = (url) => addon.normalizeServiceUrl(url);
+const key = (url) => suite.addon.normalizeServiceUrl(url);
 const LOGGED_IN = `${BANNER}Logged in successfully\n`;
 const buildRequests = (s) => s.requests.filter((q) => /\/_apis\/build\/builds$/i.test(q.pathname));
 
@@ -78,7 +46,7 @@ test('tfx login with a PAT via flags; tfx build list reuses it with the same Aut
   const validated = s.requests.filter((q) => /\/_apis\/connectiondata$/i.test(q.pathname));
   assert.equal(validated.length, 1, 'one round trip');
   assert.equal(decodeBasic(validated[0]).password, token);
-  assert.equal(await keyringLookup(key(s.url), keyring.address), `pat:${token}`);
+  assert.equal(await keyringLookup(key(s.url), suite.keyring.address), `pat:${token}`);
 
   const list = await tfx(['build', 'list', '--project', 'P'], e.env);
   assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, '']);
@@ -98,7 +66,7 @@ test('tfx login with Basic fabfiber\\peter via flags (on-prem collection); build
 
   const login = await tfx(['login', '--service-url', s.url, '--username', 'fabfiber\\peter', '--password', password, '--no-prompt'], e.env);
   assert.deepEqual([login.code, login.stdout, login.stderr], [0, LOGGED_IN, '']);
-  assert.equal(await keyringLookup(key(s.url), keyring.address), `basic:fabfiber\\peter:${password}`);
+  assert.equal(await keyringLookup(key(s.url), suite.keyring.address), `basic:fabfiber\\peter:${password}`);
 
   const list = await tfx(['build', 'list', '--project', 'P'], e.env);
   assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, '']);
@@ -150,7 +118,7 @@ test('tfx logout, then tfx build list fails exactly as stock tfx-cli does with n
 
   const logout = await tfx(['logout'], e.env);
   assert.deepEqual([logout.code, logout.stdout, logout.stderr], [0, `${BANNER}Successfully logged out.\n`, '']);
-  assert.equal(await keyringLookup(key(s.url), keyring.address), '');
+  assert.equal(await keyringLookup(key(s.url), suite.keyring.address), '');
   assert.deepEqual(await storedLogins(e), { logins: [], def: null });
   const again = await tfx(['logout'], e.env);
   assert.deepEqual([again.code, again.stdout], [0, `${BANNER}Not logged in; nothing to log out.\n`]);
@@ -183,7 +151,7 @@ test('interactive tfx login in a terminal (tmux): tfx prompts, the token is neve
   const script = join(e.dir, 'login.sh');
   const q = (v) => `'${String(v).replace(/'/g, `'\\''`)}'`;
   writeFileSync(script, [
-    `export HOME=${q(e.HOME)} XDG_CONFIG_HOME=${q(e.XDG_CONFIG_HOME)} DBUS_SESSION_BUS_ADDRESS=${q(keyring.address)} PATH=${q(PATH)}`,
+    `export HOME=${q(e.HOME)} XDG_CONFIG_HOME=${q(e.XDG_CONFIG_HOME)} DBUS_SESSION_BUS_ADDRESS=${q(suite.keyring.address)} PATH=${q(PATH)}`,
     `cd ${q(CWD)}`,
     `${q(process.execPath)} ${q(TFX)} login`,
     'echo "[exit $?]"',
@@ -226,7 +194,7 @@ test('interactive tfx login in a terminal (tmux): tfx prompts, the token is neve
     'Logged in successfully',
     '[exit 0]',
   ]);
-  assert.equal(await keyringLookup(key(s.url), keyring.address), `pat:${token}`);
+  assert.equal(await keyringLookup(key(s.url), suite.keyring.address), `pat:${token}`);
   assert.equal((await storedLogins(e)).def, s.url);
 });
 
@@ -240,13 +208,13 @@ test('migration: a stock tfx-cli login is reused by tfx, moved into the keyring,
   const plaintext = filesUnder(join(e.HOME, '.tfx')).filter((f) => f.endsWith('.allusers'));
   assert.equal(plaintext.length, 1);
   assert.equal(readFileSync(plaintext[0], 'utf8'), `pat:${token}`);
-  assert.equal(await keyringLookup(key(s.url), keyring.address), '');
+  assert.equal(await keyringLookup(key(s.url), suite.keyring.address), '');
 
   const list = await tfx(['build', 'list', '--project', 'P'], e.env);
   const moved = `tfx-auth: moved 1 tfx-cli login from ${join(e.HOME, '.tfx')} into the OS keyring and deleted the plaintext file.\n`;
   assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, moved]);
   assert.equal(buildRequests(s)[0].headers.authorization, basicHeader('OAuth', token));
-  assert.equal(await keyringLookup(key(s.url), keyring.address), `pat:${token}`);
+  assert.equal(await keyringLookup(key(s.url), suite.keyring.address), `pat:${token}`);
   assert.equal(existsSync(plaintext[0]), false);
   assert.equal(existsSync(dirname(plaintext[0])), false, 'the emptied folder goes too');
   assert.deepEqual(filesContaining(e.HOME, token), []);
@@ -286,7 +254,7 @@ test('AZURE_DEVOPS_EXT_PAT wins over the stored login; flags win over both; tfx-
     { kind: 'env', label: 'environment (AZURE_DEVOPS_EXT_PAT)', variable: 'AZURE_DEVOPS_EXT_PAT', defaultServiceUrl: s.url });
   const plain = await tfxAuth(['status', '--json'], e.env);
   assert.equal(JSON.parse(plain.stdout).source.kind, 'stored');
-  assert.equal(await keyringLookup(key(s.url), keyring.address), `pat:${stored}`, 'the environment never overwrites the store');
+  assert.equal(await keyringLookup(key(s.url), suite.keyring.address), `pat:${stored}`, 'the environment never overwrites the store');
 });
 
 test('failed logins (401, 203 sign-in page, server down) exit 255 with the classified message and store nothing', async () => {
@@ -302,7 +270,7 @@ test('failed logins (401, 203 sign-in page, server down) exit 255 with the class
   ];
   for (const [name, url, token, code] of cases) {
     const e = env(`fail-${name}`);
-    const expected = await addon.validateConnection(url, { type: 'pat', token }).then(() => null, (err) => err);
+    const expected = await suite.addon.validateConnection(url, { type: 'pat', token }).then(() => null, (err) => err);
     assert.equal(expected?.code, code, name);
     const r = await tfx(['login', '--service-url', url, '--token', token, '--no-prompt'], e.env);
     assert.deepEqual([r.code, r.stdout, r.stderr], [255, BANNER, `error: Error: ${expected.message}\n`], name);
@@ -310,7 +278,7 @@ test('failed logins (401, 203 sign-in page, server down) exit 255 with the class
     const prompted = await tfx(['login', '--service-url', url], e.env, { input: `${token}\n` });
     assert.deepEqual([prompted.code, prompted.stdout, prompted.stderr],
       [255, `${BANNER}> Personal access token: `, `error: Error: ${expected.message}\n`], `${name} (prompted)`);
-    assert.equal(await keyringLookup(key(url), keyring.address), '', name);
+    assert.equal(await keyringLookup(key(url), suite.keyring.address), '', name);
     assert.deepEqual(await storedLogins(e), { logins: [], def: null }, name);
     assert.deepEqual(filesContaining(e.dir, token), [], name);
   }
@@ -320,7 +288,7 @@ test('failed logins (401, 203 sign-in page, server down) exit 255 with the class
   await tfx(['login', '--service-url', ok.url, '--token', good, '--no-prompt'], e.env);
   const bad = await tfx(['login', '--service-url', ok.url, '--token', makeSecret('wrong'), '--no-prompt'], e.env);
   assert.equal(bad.code, 255);
-  assert.equal(await keyringLookup(key(ok.url), keyring.address), `pat:${good}`);
+  assert.equal(await keyringLookup(key(ok.url), suite.keyring.address), `pat:${good}`);
   assert.equal((await storedLogins(e)).def, ok.url);
 });
 

@@ -13,11 +13,13 @@
 // run from <prefix>.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { ROOT, run } from './helpers.mjs';
+import { ROOT, run, isolateThisProcess } from './helpers.mjs';
+import { startFakeAdo } from './fixtures/fake-ado.mjs';
 
 export const PREFIX = process.env.TFX_AUTH_E2E_PREFIX || null;
 /** The tfx-auth package under test: the installed one, or this source tree. */
@@ -125,4 +127,43 @@ export function decodeBasic(request) {
   const text = Buffer.from(m[1], 'base64').toString('utf8');
   const i = text.indexOf(':');
   return { user: text.slice(0, i), password: text.slice(i + 1) };
+}
+
+/**
+ * The set-up every drop-in suite shares: a private keyring for the suite, this process pointed
+ * at fresh folders, fake servers closed and every login removed after each test, all of it torn
+ * down at the end. Pass node:test's hooks. `keyring` and `addon` are set once `before` ran.
+ */
+export function keyringSuite(label, { before, afterEach, after }) {
+  const self = isolateThisProcess(`${label}-self`); // the in-process addon only validates
+  const suite = {
+    base: mkdtempSync(join(tmpdir(), `${label}-`)),
+    // tfx's shebang and the installed bins need `node` on PATH.
+    PATH: [dirname(process.execPath), ...(process.env.PATH || '').split(':')].join(':'),
+    keyring: null,
+    addon: null,
+    servers: [],
+    env: (name, extra = {}) => commandEnv(suite.base, name, suite.keyring.address, { PATH: suite.PATH, ...extra }),
+    async server(options) {
+      const s = await startFakeAdo(options);
+      suite.servers.push(s);
+      return s;
+    },
+  };
+  before(async () => {
+    suite.keyring = await startPrivateKeyring();
+    process.env.DBUS_SESSION_BUS_ADDRESS = suite.keyring.address;
+    suite.addon = loadAddon();
+  });
+  afterEach(async () => {
+    const r = await addonScript('out(await addon.logoutAll());', suite.env('cleanup').env);
+    assert.equal(r.code, 0, r.stderr);
+    await Promise.all(suite.servers.splice(0).map((s) => s.close()));
+  });
+  after(async () => {
+    await suite.keyring?.stop();
+    rmSync(suite.base, { recursive: true, force: true });
+    rmSync(self.base, { recursive: true, force: true });
+  });
+  return suite;
 }

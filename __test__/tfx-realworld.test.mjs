@@ -3,46 +3,14 @@
 // tells about them. Logins go to a private gnome-keyring; nothing leaves loopback.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startFakeAdo } from './fixtures/fake-ado.mjs';
-import { isolateThisProcess, makeSecret, findLeaks, filesUnder } from './helpers.mjs';
-import { startPrivateKeyring, commandEnv, tfx, stockTfx, tfxAuth, keyringLookup, loadAddon, addonScript } from './tfx-helpers.mjs';
+import { makeSecret, findLeaks, filesUnder } from './helpers.mjs';
+import { keyringSuite, tfx, stockTfx, tfxAuth, keyringLookup } from './tfx-helpers.mjs';
 
-const self = isolateThisProcess('tfx-realworld-self');
-const base = mkdtempSync(join(tmpdir(), 'tfx-realworld-'));
-const PATH = [dirname(process.execPath), ...(process.env.PATH || '').split(':')].join(':');
-
-let keyring;
-let addon;
-const servers = [];
-
-before(async () => {
-  keyring = await startPrivateKeyring();
-  process.env.DBUS_SESSION_BUS_ADDRESS = keyring.address;
-  addon = loadAddon();
-});
-
-afterEach(async () => {
-  const r = await addonScript('out(await addon.logoutAll());', env('cleanup').env);
-  assert.equal(r.code, 0, r.stderr);
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-after(async () => {
-  await keyring?.stop();
-  rmSync(base, { recursive: true, force: true });
-  rmSync(self.base, { recursive: true, force: true });
-});
-
-const env = (label, extra = {}) => commandEnv(base, label, keyring.address, { PATH, ...extra });
-
-async function server(options) {
-  const s = await startFakeAdo(options);
-  servers.push(s);
-  return s;
-}
+const suite = keyringSuite('tfx-realworld', { before, afterEach, after });
+const { base, env } = suite;
+const server = (options) => suite.server(options);
 
 const TOO_LONG = 'error: Error: Invalid service url - path is too long. A service URL should include the account/application URL and the collection, e.g. https://fabrikam.visualstudio.com/DefaultCollection or http://tfs-server:8080/tfs/DefaultCollection\n';
 
@@ -59,7 +27,7 @@ test('tfx login refuses a URL every later tfx command would refuse, with tfx-cli
     const r = await tfx(args, e.env);
     assert.equal(r.code, 255, JSON.stringify(extra));
     assert.ok(r.stderr.endsWith(TOO_LONG), r.stderr);
-    assert.equal(await keyringLookup(addon.normalizeServiceUrl(projectUrl), keyring.address), '');
+    assert.equal(await keyringLookup(suite.addon.normalizeServiceUrl(projectUrl), suite.keyring.address), '');
   }
   assert.deepEqual(s.requests, [], 'nothing was sent');
   // What tfx-cli takes: one path segment, or /tfs/<collection>.
@@ -95,7 +63,7 @@ test('upgrade from stock: the first tfx-auth command moves every certain plainte
   assert.deepEqual(report.logins.map((l) => [l.serviceUrl, l.isDefault, l.valid]), [
     [a.url, true, true], ['https://tfs.fabfiber.invalid/DefaultCollection', false, false]]);
   assert.deepEqual(report.plaintextLogins, [{ path: ambiguous, reason: 'the URL cannot be recovered from the folder name; log in again with tfx login' }]);
-  assert.equal(await keyringLookup(addon.normalizeServiceUrl(a.url), keyring.address), `pat:${token}`);
+  assert.equal(await keyringLookup(suite.addon.normalizeServiceUrl(a.url), suite.keyring.address), `pat:${token}`);
   // Only the ambiguous file is left; tfx-cli's last-login URL and certificate flag are carried over.
   assert.deepEqual(readdirSync(tfxDir), ['http__10.0.0.18080_DefaultCollection']);
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const { serviceUrlFlag, needsStoredLogin } = require('../tfx/prewarm.js');
+const { serviceUrlFlag, needsStoredLogin, credentialGiven } = require('../tfx/prewarm.js');
 const { compileCacheDir, enableCompileCache } = require('../tfx/tfx.js');
 const CLI_PACKAGE = require.resolve('tfx-cli/package.json');
 
@@ -31,6 +31,20 @@ test('prewarm: the service URL is read as tfx-cli groups its arguments', () => {
   for (const [argv, url] of cases) assert.equal(serviceUrlFlag(argv), url, argv.join(' '));
   assert.equal(needsStoredLogin(['version']), false);
   assert.equal(needsStoredLogin(['build', 'list', '--service-url', 'https://a/x']), true);
+});
+
+test('prewarm: a credential given by flag or variable means no read-ahead (it would be wasted)', () => {
+  const cases = [
+    [['build', 'list', '--token', 't'], {}, true],
+    [['build', 'list', '--Token', 't'], {}, true],
+    [['build', 'list', '-tu', 't', 'https://a/x'], {}, true],
+    [['build', 'list', '--username', 'u', '--password', 'p'], {}, true],
+    [['build', 'list', '--password', 'p'], {}, false], // tfx wants both for Basic
+    [['build', 'list', '--service-url', 'https://a/x'], {}, false],
+    [['build', 'list'], { AZURE_DEVOPS_EXT_PAT: 'x' }, true],
+    [['build', 'list'], { SYSTEM_ACCESSTOKEN: '  ' }, false],
+  ];
+  for (const [argv, env, given] of cases) assert.equal(credentialGiven(argv, env), given, argv.join(' '));
 });
 
 test('compile cache: the user cache folder of each platform, named by both versions', () => {

@@ -20,10 +20,12 @@ function commandWords(argv) {
 
 // lodash.camelCase, which tfx-cli applies to every `--flag` (tfcommand.js getGroupedArgs), reads
 // `--service-url`, `--serviceUrl`, `--SERVICE_URL`, `--Service.Url` ... all as serviceUrl.
-function isServiceUrlName(name) {
-  const words = name.replace(/([a-z\d])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z\d]+/).filter(Boolean);
-  return words.length === 2 && words[0] === 'service' && words[1] === 'url';
+function camelName(flag) {
+  const words = flag.replace(/([a-z\d])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z\d]+/).filter(Boolean);
+  return words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
 }
+
+const isServiceUrlName = (name) => camelName(name) === 'serviceUrl';
 
 /**
  * The service URL a command line gives, read as tfx-cli's getGroupedArgs reads it: `--<any
@@ -61,12 +63,17 @@ function needsStoredLogin(argv) {
 
 // A credential given on the command line or in the environment wins over the stored login
 // (src/auth/resolve.rs), so reading the store ahead would be wasted, and would warn about a
-// fallback store for a command that never uses it.
-const CREDENTIAL_FLAGS = new Set(['--token', '-t', '--password']);
+// fallback store for a command that never uses it. Flags are read as tfx reads them: any
+// spelling of --token (or -t, alone or in a letter group), or --username with --password.
 const CREDENTIAL_VARIABLES = ['AZURE_DEVOPS_EXT_PAT', 'TFX_ENTRA_TOKEN', 'SYSTEM_ACCESSTOKEN'];
 
 function credentialGiven(argv, env) {
-  return argv.some((arg) => CREDENTIAL_FLAGS.has(arg.split('=')[0]))
+  const names = new Set();
+  for (const arg of argv) {
+    if (arg.startsWith('--')) names.add(camelName(arg.slice(2)));
+    else if (arg.startsWith('-') && arg.includes('t', 1)) names.add('token');
+  }
+  return names.has('token') || (names.has('username') && names.has('password'))
     || CREDENTIAL_VARIABLES.some((name) => (env[name] || '').trim() !== '');
 }
 
@@ -80,4 +87,4 @@ function prewarm(argv, getAddon, env = process.env) {
   }
 }
 
-module.exports = { prewarm, needsStoredLogin, serviceUrlFlag };
+module.exports = { prewarm, needsStoredLogin, serviceUrlFlag, credentialGiven };

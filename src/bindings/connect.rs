@@ -11,6 +11,9 @@ use super::{
     storage_to_js,
 };
 use crate::auth::validate_and_store::LoginOutcome;
+use crate::credential::Credential as CoreCredential;
+use crate::error::Result as CoreResult;
+use crate::http::ConnectOptions as CoreOptions;
 use crate::service_url::ServiceUrl;
 use crate::validate::ConnectionInfo as CoreConnection;
 
@@ -76,6 +79,18 @@ fn print_warnings(connection: &CoreConnection) {
     }
 }
 
+/// The arguments `validateConnection` and `login` share, converted (errors
+/// reject the promise with their code).
+fn arguments(
+    service_url: &str,
+    credential: CredentialData,
+    options: CoreResult<CoreOptions>,
+) -> CoreResult<(ServiceUrl, CoreCredential, CoreOptions)> {
+    let options = options?;
+    let url = ServiceUrl::parse(service_url)?;
+    Ok((url, credential_from_js(credential)?, options))
+}
+
 /// Checks a credential against the server with one request
 /// (`GET {serviceUrl}/_apis/connectionData`). Stores nothing.
 /// Rejects with a coded error telling the failure apart.
@@ -93,9 +108,7 @@ pub fn validate_connection<'env>(
     core_promise(
         env,
         async move {
-            let options = options?;
-            let url = ServiceUrl::parse(&service_url)?;
-            let credential = credential_from_js(credential)?;
+            let (url, credential, options) = arguments(&service_url, credential, options)?;
             crate::validate::validate(http_clients(), &url, &credential, &options, &cancel).await
         },
         |connection: CoreConnection| {
@@ -122,9 +135,7 @@ pub fn login<'env>(
     core_promise(
         env,
         async move {
-            let options = options?;
-            let url = ServiceUrl::parse(&service_url)?;
-            let credential = credential_from_js(credential)?;
+            let (url, credential, options) = arguments(&service_url, credential, options)?;
             let logins = logins()?;
             crate::auth::validate_and_store::login(
                 logins,
