@@ -8,6 +8,7 @@
 const Module = require('node:module');
 const actions = require('./actions');
 const { loginCredential, isEntra, toWire, fromWire, DEVICE_CODE } = require('./credential');
+const { withoutSavedSecrets } = require('./saved-options');
 
 class ShapeError extends Error {}
 
@@ -120,7 +121,7 @@ function patchDiskcache(exports) {
       return ours(store, name) ? Promise.resolve(null) : super.deleteItem(store, name);
     }
   }
-  exports.DiskCache = DiskCache;
+  exports.DiskCache = withoutSavedSecrets(DiskCache); // --save writes no secret
 }
 
 // lib/tfcommand.js: where every server command gets its URL, credential and WebApi.
