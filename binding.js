@@ -55,12 +55,22 @@ const abortSignal = (name) => (v) => {
 };
 const optional = (check) => (name) => (v) => (absent(v) ? undefined : check(name)(v));
 
-/** An object with only the given fields, each checked; absent ones stay absent. */
+/**
+ * The caller's own `field`, never one inherited: a package that sets
+ * `Object.prototype.skipCertValidation` or `.proxy` must not choose options for this call.
+ */
+const ownOption = (v, field) => (Object.hasOwn(v, field) ? v[field] : undefined);
+
+/**
+ * An object with only the given fields, each checked; absent ones stay absent. It has no
+ * prototype, because napi looks a field up along the prototype chain: the native side sees only
+ * what is copied here.
+ */
 const object = (fields) => (name) => (v) => {
   if (!isObject(v)) throw invalid(`${name} must be an object, not ${kind(v)}`);
-  const copy = {};
+  const copy = Object.create(null);
   for (const [field, check] of Object.entries(fields)) {
-    const value = optional(check)(`${name}.${field}`)(v[field]);
+    const value = optional(check)(`${name}.${field}`)(ownOption(v, field));
     if (value !== undefined) copy[field] = value;
   }
   return copy;
