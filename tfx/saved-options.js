@@ -9,13 +9,12 @@
 
 const fs = require('node:fs');
 const os = require('node:os');
+const { URL_PASSWORD } = require('./secret-arguments');
 
 const STORE = 'cache';
 const ITEM = 'command-options';
 // tfx's own secret arguments (SilentStringArgument); tfx skips them, a hand-edited file may not.
 const SECRET_ARGS = new Set(['token', 'password']);
-// `scheme://user:password@`: the user info of a URL anywhere in a value.
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*):[^/?#@\s]*@/gi;
 
 const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 'use strict';
+// Before anything else: secrets among the arguments (--token X) out of `ps` (secret-arguments.js).
+if (require.main === module) require('./secret-arguments').hideSecretArguments();
 // The `tfx` command of tfx-auth: the real tfx-cli (tfx-auth's own dependency) with its login
 // layer replaced. `tfx login` / `tfx logout` that need no prompt are answered without loading
 // tfx-cli at all (fast.js); every other command line runs tfx-cli with the hook installed.
