@@ -36,6 +36,7 @@ test('maskArguments: values of --token/--password in any spelling, -t and -xt, U
     [['login', '--TOKEN', 'a', 'b', '--json'], ['login', '--TOKEN', '***', '***', '--json']],
     [['login', '--auth-type', 'basic', '--username', 'me', '--Password', 'P'], ['login', '--auth-type', 'basic', '--username', 'me', '--Password', '***']],
     [['x', '--token=T', '--pass_word=P'], ['x', '--token=***', '--pass_word=***']],
+    [['login', '--token.', 'T', '--_Token_', 'U'], ['login', '--token.', '***', '--_Token_', '***']],
     [['build', 'list', '--proxy', 'http://me:P@p:3128'], ['build', 'list', '--proxy', 'http://me:***@p:3128']],
     [['-u', 'https://me:P@dev.azure.com/x'], ['-u', 'https://me:***@dev.azure.com/x']],
   ];

@@ -20,7 +20,9 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*):[^/?#@\s]*@/gi;
 // tfx-cli's secret arguments (SilentStringArgument), by the name lodash.camelCase gives a flag.
 const SECRET_FLAGS = new Set(['token', 'password']);
 
-const flagName = (arg) => arg.replace(/^-+/, '').replace(/[-_\s]/g, '').toLowerCase();
+// lodash.camelCase drops every separator and case: compare letters and digits alone (a
+// spelling that camelCase would read otherwise, `--to-ken`, is masked too: harmless).
+const flagName = (arg) => arg.replace(/[^a-z0-9]/gi, '').toLowerCase();
 
 /** Whether the values after `arg` are a secret: --token, --password (any spelling), -t, -ut. */
 function startsSecretValues(arg) {
