@@ -384,6 +384,7 @@ mod tests {
             ("http://127.0.0.1:8080/tfs", false),
             ("http://[::1]:8080/tfs", false),
             ("http://localhost:8080/tfs", false),
+            ("http://tfs.localhost:8080/tfs", true),
         ] {
             let url = ServiceUrl::parse(url).unwrap();
             assert_eq!(plain_http_warning(&url).is_some(), warns, "{url}");
