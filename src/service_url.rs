@@ -257,7 +257,11 @@ mod tests {
             ("http://128.0.0.1/c", false),
             ("http://[::ffff:7f00:1]/c", false),
         ] {
-            assert_eq!(ServiceUrl::parse(url).unwrap().is_loopback(), loopback, "{url}");
+            assert_eq!(
+                ServiceUrl::parse(url).unwrap().is_loopback(),
+                loopback,
+                "{url}"
+            );
         }
     }
 
