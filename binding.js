@@ -13,9 +13,23 @@
 // native side another type than the one checked. Each export is an `exports.name = ...`
 // assignment so Node's ESM named-export detection (cjs-module-lexer) sees it.
 
+// The generated loader requires process.env.NAPI_RS_NATIVE_LIBRARY_PATH when set, and
+// process.env inherits from Object.prototype: a polluted prototype must not choose the library.
+// An own empty value shadows an inherited one while the loader runs (it skips an empty path).
+function loadNative() {
+  const name = 'NAPI_RS_NATIVE_LIBRARY_PATH';
+  const inherited = !Object.hasOwn(process.env, name) && process.env[name] !== undefined;
+  if (inherited) process.env[name] = '';
+  try {
+    return require('./index.js');
+  } finally {
+    if (inherited) delete process.env[name];
+  }
+}
+
 let native;
 try {
-  native = require('./index.js');
+  native = loadNative();
 } catch (error) {
   throw require('./scripts/platform.js').addonError(error);
 }

@@ -1,4 +1,4 @@
-// Issue 18 item 8: inherited properties are never options. Another package in the process can
+// Issue 18 item 8: inherited properties are never options (nor the library the loader loads). Another package in the process can
 // set `Object.prototype.skipCertValidation = true` or `.proxy = ...` (prototype pollution); the
 // API (binding.js, the package's main) must read only the caller's own fields, so such a process
 // still checks certificates, stores no skip, uses no proxy and sends the credential it was given.
@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolateThisProcess, freshDirs, makeSecret, run, findLeaks, ROOT } from './helpers.mjs';
 import { scrubProxyEnv, patHeader } from './net-helpers.mjs';
@@ -122,6 +123,19 @@ test('a login in a polluted process stores what it was given: no skip, no plante
   assert.ok(sent.length > 0);
   for (const r of sent) assert.equal(r.headers.authorization, patHeader(token), 'the given PAT, not the planted one');
   assert.equal(seen.length, before, 'nothing connected to the recording listener');
+});
+
+test('an inherited NAPI_RS_NATIVE_LIBRARY_PATH does not choose the library require(\'tfx-auth\') loads', async () => {
+  // process.env inherits from Object.prototype, and the generated loader requires that path.
+  const plantedModule = join(dirs.base, 'planted-binding.cjs');
+  writeFileSync(plantedModule, "require('fs').writeSync(2, 'PLANTED LOADED\\n'); module.exports = { planted: true };\n");
+  const script = `Object.prototype.NAPI_RS_NATIVE_LIBRARY_PATH = ${JSON.stringify(plantedModule)};
+const api = require(${JSON.stringify(join(ROOT, 'binding.js'))});
+process.stdout.write(JSON.stringify({ backend: api.storageInfo().backend, own: Object.hasOwn(process.env, 'NAPI_RS_NATIVE_LIBRARY_PATH') }));`;
+  const r = await run(process.execPath, ['-e', script], { env: { ...process.env, TFX_AUTH_STORE: 'file' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /PLANTED LOADED/);
+  assert.deepEqual(JSON.parse(r.stdout), { backend: 'file', own: false });
 });
 
 test('tfx login reads AZURE_DEVOPS_EXT_PAT only as an own variable', () => {
