@@ -39,6 +39,9 @@ test('maskArguments: values of --token/--password in any spelling, -t and -xt, U
     [['login', '--token.', 'T', '--_Token_', 'U'], ['login', '--token.', '***', '--_Token_', '***']],
     [['build', 'list', '--proxy', 'http://me:P@p:3128'], ['build', 'list', '--proxy', 'http://me:***@p:3128']],
     [['-u', 'https://me:P@dev.azure.com/x'], ['-u', 'https://me:***@dev.azure.com/x']],
+    [['--proxy', 'http://me:p@ss:w@p:3128/'], ['--proxy', 'http://me:***@p:3128/']],
+    [['--proxy', 'http://me@corp:pw@p:3128'], ['--proxy', 'http://me@corp:***@p:3128']],
+    [['--proxy', 'http://p:3128', '-u', 'http://me@h:8080/x'], ['--proxy', 'http://p:3128', '-u', 'http://me@h:8080/x']],
   ];
   for (const [args, shown] of cases) assert.deepEqual(maskArguments(args), shown, args.join(' '));
   const plain = ['build', 'list', '--service-url', 'https://dev.azure.com/x', '-p', 'P', '--top', '5'];

@@ -15,8 +15,9 @@
 const fs = require('node:fs');
 
 const MASK = '***';
-// `scheme://user:password@`: the password in the user info of a URL, anywhere in a value.
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*):[^/?#@\s]*@/gi;
+// `scheme://user:password@`: the password in the user info of a URL, anywhere in a value; up to
+// the last `@` before the path, as URL parsers read it (a typed `p@ss` or `me@corp` included).
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/?#\s:]*):[^/?#\s]*@/gi;
 // tfx-cli's secret arguments (SilentStringArgument), by the name lodash.camelCase gives a flag.
 const SECRET_FLAGS = new Set(['token', 'password']);
 
