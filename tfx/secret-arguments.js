@@ -4,9 +4,10 @@
 // command runs. The `tfx` and `tfx-auth` bins call hideSecretArguments() before anything else;
 // it overwrites the arguments the operating system shows, leaving process.argv (which tfx-cli
 // reads) as it was.
-// Linux: Node's process.title does not change /proc/<pid>/cmdline (checked on Node 20, libuv
-// 1.46), so the argument area the kernel reports (/proc/self/stat fields 48-49) is rewritten
-// through /proc/self/mem: the masked arguments, then NUL bytes (the secret's length is not kept).
+// Linux: Node 20's process.title does not change /proc/<pid>/cmdline (libuv 1.46; Node 24's
+// does), so the argument area the kernel reports (/proc/self/stat fields 48-49) is rewritten
+// through /proc/self/mem on every Node: the masked arguments, each still its own argument, then
+// NUL bytes (the secret's length is not kept).
 // macOS and others: process.title, which libuv writes over argv there. Windows: left alone
 // (another user cannot read a process's command line without administrator rights).
 // What remains is said in the README's threat model: the moments before this runs, and the
