@@ -10,7 +10,7 @@ import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolateThisProcess, freshDirs, makeSecret, run, findLeaks, ROOT } from './helpers.mjs';
-import { scrubProxyEnv, patHeader } from './net-helpers.mjs';
+import { scrubProxyEnv, patHeader, closedPort } from './net-helpers.mjs';
 import { startFakeAdo } from './fixtures/fake-ado.mjs';
 import { makeSelfSigned } from './fixtures/ca.mjs';
 import { loginCredential } from '../tfx/credential.js';
@@ -21,7 +21,7 @@ const dirs = isolateThisProcess('tfx-auth-own-properties');
 const token = makeSecret('pat');
 const planted = makeSecret('planted');
 
-let tlsAdo; let plainAdo; let recorder; let certPath;
+let tlsAdo; let plainAdo; let recorder; let certPath; let closed;
 const seen = []; // every connection the recording listener accepted
 const homes = [];
 
@@ -30,6 +30,7 @@ before(async () => {
   certPath = cert.certPath;
   tlsAdo = await startFakeAdo({ https: { key: cert.key, cert: cert.cert }, tokens: [token] });
   plainAdo = await startFakeAdo({ tokens: [token] });
+  closed = await closedPort();
   // Stands in for any proxy or server a polluted field could name: it records and hangs up.
   recorder = net.createServer((socket) => {
     seen.push(socket.remoteAddress);
@@ -49,7 +50,7 @@ const recorderUrl = () => `http://127.0.0.1:${recorder.address().port}`;
  * Runs `body` with `api` = require('tfx-auth') after `Object.assign(Object.prototype, pollution)`;
  * `pollution` is JavaScript source (it may name `aborted`, an aborted AbortSignal).
  */
-function polluted(pollution, body) {
+function polluted(pollution, body, extraEnv = {}) {
   // Node's own streams read an inherited `signal` too: open them (and load tfx-auth) first.
   const script = `
 const { stdout } = process;
@@ -63,7 +64,7 @@ const code = (p) => p.then(() => 'ok', (e) => e.code);
   const child = freshDirs('tfx-auth-own-properties-child');
   homes.push(child.HOME);
   return run(process.execPath, ['-e', script], {
-    env: { ...process.env, HOME: child.HOME, XDG_CONFIG_HOME: child.XDG_CONFIG_HOME, TFX_AUTH_STORE: 'file' },
+    env: { ...process.env, HOME: child.HOME, XDG_CONFIG_HOME: child.XDG_CONFIG_HOME, TFX_AUTH_STORE: 'file', ...extraEnv },
     timeoutMs: 30_000,
   });
 }
@@ -123,6 +124,17 @@ test('a login in a polluted process stores what it was given: no skip, no plante
   assert.ok(sent.length > 0);
   for (const r of sent) assert.equal(r.headers.authorization, patHeader(token), 'the given PAT, not the planted one');
   assert.equal(seen.length, before, 'nothing connected to the recording listener');
+});
+
+test('an inherited authority does not choose where an Entra sign-in goes', async () => {
+  // The sign-in's own authority is a closed loopback port: it fails there, and nothing else is asked.
+  const before = seen.length;
+  const { code, stdout, stderr } = await polluted(`{ authority: ${JSON.stringify(recorderUrl())} }`, `
+    out(await code(api.startEntraLogin(${JSON.stringify(plainAdo.url)}, {})));
+  `, { TFX_AUTH_ENTRA_AUTHORITY: `http://127.0.0.1:${closed}` });
+  assert.equal(code, 0, stderr);
+  assert.notEqual(lines(stdout)[0], 'ok');
+  assert.equal(seen.length, before, 'nothing connected to the inherited authority');
 });
 
 test('an inherited NAPI_RS_NATIVE_LIBRARY_PATH does not choose the library require(\'tfx-auth\') loads', async () => {
