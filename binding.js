@@ -16,22 +16,17 @@
 // The generated loader requires process.env.NAPI_RS_NATIVE_LIBRARY_PATH when set, and
 // process.env inherits from Object.prototype: a polluted prototype must not choose the library.
 // An own empty value shadows an inherited one while the loader runs (it skips an empty path).
-function loadNative() {
-  const name = 'NAPI_RS_NATIVE_LIBRARY_PATH';
-  const inherited = !Object.hasOwn(process.env, name) && process.env[name] !== undefined;
-  if (inherited) process.env[name] = '';
-  try {
-    return require('./index.js');
-  } finally {
-    if (inherited) delete process.env[name];
-  }
-}
+const LIBRARY_PATH = 'NAPI_RS_NATIVE_LIBRARY_PATH';
+const shadowed = !Object.hasOwn(process.env, LIBRARY_PATH) && process.env[LIBRARY_PATH] !== undefined;
+if (shadowed) process.env[LIBRARY_PATH] = '';
 
 let native;
 try {
-  native = loadNative();
+  native = require('./index.js');
 } catch (error) {
   throw require('./scripts/platform.js').addonError(error);
+} finally {
+  if (shadowed) delete process.env[LIBRARY_PATH];
 }
 
 function invalid(message) {
