@@ -13,7 +13,7 @@ const { createRequestHandler, headerFor } = require('./request-handler');
 const PEER = 'azure-devops-node-api';
 /** typed-rest-client's IRequestOptions a caller may set (own properties only). */
 const REQUEST_OPTIONS = ['ignoreSslError', 'proxy', 'socketTimeout', 'allowRetries', 'maxRetries', 'keepAlive', 'cert',
-  'headers', 'globalAgentOptions', 'maxSockets', 'presignedUrlPatterns', 'allowRedirects', 'maxRedirects'];
+  'headers', 'globalAgentOptions', 'maxSockets', 'presignedUrlPatterns', 'allowRedirects', 'allowRedirectDowngrade', 'maxRedirects'];
 
 /** Error codes thrown only by the JavaScript layer (the Rust ones are in src/error.rs). */
 const JS_ERROR_CODES = ['MISSING_PEER_DEPENDENCY'];
