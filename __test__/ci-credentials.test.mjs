@@ -235,7 +235,7 @@ out({ a, b, c });`;
 });
 
 test('workload identity reads the token file again for every exchange; the certificate assertion is new each time (jti) and can carry the chain', async () => {
-  const { ci, ado } = await ciFakes({ authority: { clientCredentialTtls: [302, 302, 3600] } });
+  const { ci, ado } = await ciFakes({ authority: { clientCredentialTtls: [302, 302, 302, 302] } });
   const next = rememberSecret(ci.k8s.token());
   const r = await child({ ...ci.env('workload-identity'), NEXT_TOKEN: next, TOKEN_FILE: ci.tokenFile }, `const u = ${JSON.stringify(ado.url)};
 const { writeFileSync } = await import('node:fs');

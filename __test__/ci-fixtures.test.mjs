@@ -127,17 +127,20 @@ describe('fake authority: client credentials', LIMIT, () => {
   });
 
   test('refuseClientCredentials: every grant is invalid_client AADSTS7000222; latency delays each answer', async () => {
-    const slow = await startFakeAuthority({ apps: [secretApp], latencyMs: 25 });
+    const slow = await startFakeAuthority({ apps: [secretApp], latencyMs: 25, clientCredentialTtls: [302] });
     try {
       const url = `${slow.url}/${IDS.tenant}/oauth2/v2.0/token`;
       const t0 = performance.now();
       const ok = await post(url, { grant_type: 'client_credentials', scope: RESOURCE_SCOPE, client_id: secretApp.clientId, client_secret: secretApp.secret });
       assert.equal(ok.status, 200);
       assert.ok(performance.now() - t0 >= 24, 'at least 25 ms');
+      assert.equal(ok.body.expires_in, 302, 'the first lifetime of clientCredentialTtls');
+      const again = await post(url, { grant_type: 'client_credentials', scope: RESOURCE_SCOPE, client_id: secretApp.clientId, client_secret: secretApp.secret });
+      assert.equal(again.body.expires_in, 3600, 'then accessTokenTtl');
       slow.refuseClientCredentials(secretApp.clientId);
       const r = await post(url, { grant_type: 'client_credentials', scope: RESOURCE_SCOPE, client_id: secretApp.clientId, client_secret: secretApp.secret });
       assert.deepEqual([r.status, r.body.error, aadsts(r.body)], [401, 'invalid_client', '7000222']);
-      assert.equal(slow.clientCredentialGrants().length, 2);
+      assert.equal(slow.clientCredentialGrants().length, 3);
     } finally {
       await slow.close();
     }
@@ -216,7 +219,7 @@ describe('fake identity endpoints', LIMIT, () => {
   });
 
   test('IMDS: 404 twice, then the token; Metadata: true required, X-Forwarded-For refused', async () => {
-    const id = await startFakeIdentity({ kind: 'imds', issueAccessToken: authority.issueAccessToken, ttl: 1234 });
+    const id = await startFakeIdentity({ kind: 'imds', issueAccessToken: authority.issueAccessToken, ttl: [1234, 77] });
     try {
       const url = `${id.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${RESOURCE}`;
       const get = (headers = { Metadata: 'true' }) => fetch(url, { headers });
@@ -229,6 +232,9 @@ describe('fake identity endpoints', LIMIT, () => {
       assert.deepEqual([typeof body.expires_on, typeof body.expires_in], ['string', 'string']);
       assert.ok(Math.abs(Number(body.expires_on) - (Date.now() / 1000 + 1234)) < 5);
       assert.ok(authority.acceptsAccessToken(body.access_token));
+      const next = await (await get()).json();
+      assert.deepEqual([(await get()).status, next.expires_in], [200, '77'], 'no more 404s; the next lifetime of the list, then kept');
+      assert.equal((await (await get()).json()).expires_in, '77');
     } finally {
       await id.close();
     }
