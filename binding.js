@@ -8,7 +8,7 @@
 // Every function checks its arguments' types here first, so a wrong type is an Error with code
 // INVALID_ARGUMENT (never napi's own StringExpected/InvalidArg, nor a bare TypeError): the
 // functions returning a promise reject with it, the sync ones (normalizeServiceUrl,
-// storageInfo, accessTokenInfo, warmUp) throw it. Values (timeoutMs' range, URLs, credentials)
+// storageInfo, accessTokenInfo, warmUp, authorizationHeader, proxyFor) throw it. Values (timeoutMs' range, URLs, credentials)
 // are checked by the core. Objects are copied field by field, so a getter cannot hand the
 // native side another type than the one checked. Each export is an `exports.name = ...`
 // assignment so Node's ESM named-export detection (cjs-module-lexer) sees it.
@@ -99,6 +99,7 @@ const cred = ['credential', object(CREDENTIAL)];
 const connect = ['options', optional(object(CONNECT))];
 
 exports.accessTokenInfo = sync(native.accessTokenInfo, ['accessToken', string]);
+exports.authorizationHeader = sync(native.authorizationHeader, url, cred, ['options', optional(object({ extensionCommand: boolean }))]);
 exports.deleteCredential = promise(native.deleteCredential, url);
 exports.getAzureCliToken = promise(native.getAzureCliToken, optionalUrl);
 exports.getCredential = promise(native.getCredential, url);
@@ -110,6 +111,7 @@ exports.logout = promise(native.logout, optionalUrl);
 exports.logoutAll = promise(native.logoutAll);
 exports.migrateLegacyLogins = promise(native.migrateLegacyLogins);
 exports.normalizeServiceUrl = sync(native.normalizeServiceUrl, url);
+exports.proxyFor = sync(native.proxyFor, url);
 exports.resolveCredential = promise(native.resolveCredential, optionalUrl, ['flags', optional(object(FLAGS))]);
 exports.setSkipCertValidation = promise(native.setSkipCertValidation, url, ['skip', boolean]);
 exports.startEntraLogin = promise(native.startEntraLogin, url, ['options', optional(object({ ...CONNECT, ...ENTRA }))]);
@@ -125,4 +127,10 @@ if (!prototype.complete.tfxAuthChecked) {
     { tfxAuthChecked: true });
 }
 exports.EntraSignIn = native.EntraSignIn;
+
+// Node scripts reusing the login (script-api.js): built on the checked exports above.
+const scripts = require('./script-api.js').forAddon(exports);
+exports.getAuthorizationHeader = scripts.getAuthorizationHeader;
+exports.getRequestHandler = scripts.getRequestHandler;
+exports.getWebApi = scripts.getWebApi;
 exports.__napiBindingTarget = native.__napiBindingTarget;

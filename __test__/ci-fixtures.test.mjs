@@ -241,19 +241,20 @@ describe('fake identity endpoints', LIMIT, () => {
   });
 });
 
-test('fake Azure DevOps, galleryBasicOnly: the Marketplace routes take an Entra token only as a Basic password; the REST API takes Bearer and Basic', LIMIT, async () => {
-  const ado = await startFakeAdo({ bearerTokens: ['entra-token'], galleryBasicOnly: true });
+test('fake Marketplace (marketplace: true) takes an Entra token only as a Basic password; the fake Azure DevOps takes Bearer and Basic', LIMIT, async () => {
+  const market = await startFakeAdo({ bearerTokens: ['entra-token'], marketplace: true });
+  const ado = await startFakeAdo({ bearerTokens: ['entra-token'] });
   try {
-    const get = (path, authorization) => fetch(`${ado.origin}${path}`, { headers: { Authorization: authorization } });
+    const get = (origin, path, authorization) => fetch(`${origin}${path}`, { headers: { Authorization: authorization, 'X-TFS-FedAuthRedirect': 'Suppress' } });
     const basic = `Basic ${Buffer.from(':entra-token').toString('base64')}`;
     const ext = '/_apis/public/gallery/publishers/fabfiber/extensions/build-tools';
-    assert.equal((await get(ext, 'Bearer entra-token')).status, 401);
-    assert.equal((await get(ext, basic)).status, 200);
-    assert.equal((await get('/DefaultCollection/_apis/connectionData', 'Bearer entra-token')).status, 200);
-    assert.equal((await get('/DefaultCollection/_apis/connectionData', basic)).status, 200);
-    assert.equal((await get('/DefaultCollection/_apis/connectionData', `Basic ${Buffer.from(':other').toString('base64')}`)).status, 203);
+    assert.equal((await get(market.origin, ext, 'Bearer entra-token')).status, 401);
+    assert.equal((await get(market.origin, ext, basic)).status, 200);
+    assert.equal((await get(ado.origin, '/DefaultCollection/_apis/connectionData', 'Bearer entra-token')).status, 200);
+    assert.equal((await get(ado.origin, '/DefaultCollection/_apis/connectionData', basic)).status, 200);
+    assert.equal((await get(ado.origin, '/DefaultCollection/_apis/connectionData', `Basic ${Buffer.from(':other').toString('base64')}`)).status, 401);
   } finally {
-    await ado.close();
+    await Promise.all([market.close(), ado.close()]);
   }
 });
 

@@ -108,7 +108,7 @@ test('the main package as published: optionalDependencies on every platform pack
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
   assert.deepEqual(files.filter((f) => f.endsWith('.node')), []);
   for (const f of ['binding.js', 'index.js', 'index.d.ts', 'scripts/install.js', 'scripts/platform.js', 'THIRD-PARTY-LICENSES', '.cargo/config.toml',
-    'Cargo.toml', 'Cargo.lock', 'build.rs', 'src/lib.rs', 'tfx/tfx.js', 'bin/tfx-auth.js', 'register.js']) {
+    'Cargo.toml', 'Cargo.lock', 'build.rs', 'src/lib.rs', 'tfx/tfx.js', 'bin/tfx-auth.js', 'register.js', 'request-handler.js', 'script-api.js']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   assert.deepEqual(files.filter((f) => /^(target|npm|node_modules|fuzz|tests|\.github)\//.test(f)), []);
