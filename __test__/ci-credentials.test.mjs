@@ -9,6 +9,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyringSuite, addonScript } from './tfx-helpers.mjs';
@@ -304,6 +305,39 @@ out(out2);`);
   // OIDC fake's origin): the URL elsewhere gets no credential of any kind.
   const withJob = await child({ ...ci.allVariables() }, `out(show(await addon.resolveCredential(${JSON.stringify(elsewhere.url)})));`);
   assert.equal(withJob, null, `nothing for ${elsewhere.url}, not even SYSTEM_ACCESSTOKEN (issue 18 item 3)`);
+  assert.deepEqual(ci.requestCounts(), zero);
+});
+
+test('the job token goes only to an OIDC URI under SYSTEM_COLLECTIONURI: another origin or another collection path gets no request', async () => {
+  const { ci, ado } = await ciFakes();
+  const elsewhere = await startRecorder({ host: '127.0.0.2' });
+  fakes.push(elsewhere);
+  const oidcPath = new URL(ci.pipelines.url).pathname;
+  const cases = {
+    'another origin': `${elsewhere.origin}${oidcPath}`,
+    'another port': `http://127.0.0.1:${ado.port}${oidcPath}`,
+    'another collection': ci.pipelines.url.replace('/fabfiber/', '/otherorg/'),
+    'a path that only starts like it': ci.pipelines.url.replace('/fabfiber/', '/fabfiber-evil/'),
+  };
+  for (const [why, oidc] of Object.entries(cases)) {
+    const r = await child({ ...ci.env('azure-pipelines'), SYSTEM_OIDCREQUESTURI: oidc }, `out(await addon.resolveCredential(${JSON.stringify(ado.url)}).then(show, fail));`);
+    assert.ok(r && typeof r.error === 'string', `${why}: an error, not a credential: ${JSON.stringify(r)}`);
+  }
+  assert.deepEqual([elsewhere.connections, ci.pipelines.requests.length, ado.requests.length], [0, 0, 0], 'the job token went nowhere');
+  assert.deepEqual(ci.requestCounts(), zero);
+});
+
+test('the certificate and federated token files are read with caps: a FIFO or /dev/zero is an error at once, never a hang', async () => {
+  const { ci, ado } = await ciFakes();
+  const fifo = join(ciDir, 'not-a-file');
+  execFileSync('mkfifo', [fifo]);
+  for (const [name, variable] of [['sp-certificate', 'AZURE_CLIENT_CERTIFICATE_PATH'], ['workload-identity', 'AZURE_FEDERATED_TOKEN_FILE']]) {
+    for (const path of [fifo, '/dev/zero', join(ciDir, 'does-not-exist')]) {
+      const r = await child({ ...ci.env(name), [variable]: path }, `out(await addon.resolveCredential(${JSON.stringify(ado.url)}).then(show, fail));`, { timeoutMs: 20_000 });
+      assert.ok(r && typeof r.error === 'string', `${variable}=${path}: an error: ${JSON.stringify(r)}`);
+      assert.ok(r.message.includes(variable) || r.message.includes(path), `${variable}=${path}: the message says which file: ${r.message}`);
+    }
+  }
   assert.deepEqual(ci.requestCounts(), zero);
 });
 
