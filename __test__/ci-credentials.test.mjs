@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyringSuite, addonScript } from './tfx-helpers.mjs';
-import { findLeaks, filesUnder, makeSecret, rememberSecret } from './helpers.mjs';
+import { findLeaks, makeSecret, rememberSecret, secretCount } from './helpers.mjs';
 import { makeClientCertificate } from './fixtures/ca.mjs';
 import { parseJwt, thumbprints } from './fixtures/jwt.mjs';
 import { JWT_BEARER, RESOURCE_SCOPE } from './fixtures/client-credentials.mjs';
@@ -343,5 +343,6 @@ test('the certificate and federated token files are read with caps: a FIFO or /d
 
 test('leak check: no client secret, key, assertion, OIDC or access token in any output, nor in any file of the test folders', () => {
   assert.deepEqual(findLeaks({ dirs: [suite.base] }), []);
-  assert.ok(filesUnder(suite.base).length > 0);
+  // Not vacuous: the suite made secrets of every kind (the folders may well hold no file at all).
+  assert.ok(secretCount() > 20, `${secretCount()} secrets`);
 });
