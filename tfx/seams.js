@@ -64,11 +64,13 @@ async function promptCredential(args, authType, serviceUrl) {
   }
 }
 
+// skipCertValidation too: no Entra token goes to a server whose certificate is not checked.
 async function flagValues(args) {
-  const [authType, token, username, password] = await Promise.all([
+  const [authType, token, username, password, skip] = await Promise.all([
     args.authType.val(), args.token.val(true), args.username.val(true), args.password.val(true),
+    args.skipCertValidation.val(true),
   ]);
-  return { authType, token, username, password };
+  return { authType, token, username, password, skipCertValidation: skip === true };
 }
 
 // lib/credstore.js: the store object keeps tfx's interface; every call goes to the addon.
