@@ -388,6 +388,53 @@ mod tests {
         }
     }
 
+    /// Settings, and every file under `~/.tfx`, are read through this one helper.
+    #[cfg(unix)]
+    #[test]
+    fn only_a_small_regular_file_of_ours_is_read_and_nothing_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        fs::write(p("file"), b"{}").unwrap();
+        fs::write(p("big"), vec![b' '; 65]).unwrap();
+        std::os::unix::fs::symlink(p("file"), p("link")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", p("zero")).unwrap();
+        let fifo = std::ffi::CString::new(p("fifo").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let read = |name: &str| match read_regular_file(&d.join(name), 64) {
+                Ok(Some(raw)) => Ok(raw.to_vec()),
+                Ok(None) => Err(None),
+                Err(e) => Err(Some(e.kind())),
+            };
+            let kinds: Vec<_> = ["file", "missing", "big", "link", "zero", "fifo", "."]
+                .into_iter()
+                .map(read)
+                .collect();
+            let json = read_json::<BTreeMap<String, u32>>(&d.join("fifo")).map_err(|e| e.code());
+            tx.send((kinds, json)).unwrap();
+        });
+        let (kinds, json) = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a FIFO blocked the read");
+        let refused = Err(Some(ErrorKind::InvalidInput));
+        assert_eq!(
+            kinds,
+            [
+                Ok(b"{}".to_vec()),
+                Err(None),
+                Err(Some(ErrorKind::InvalidData)),
+                refused.clone(),
+                refused.clone(),
+                refused.clone(),
+                refused,
+            ]
+        );
+        assert_eq!(json, Err("STORE_ERROR"));
+    }
+
     #[test]
     fn corrupt_json_is_a_store_error_and_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();

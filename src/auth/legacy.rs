@@ -358,3 +358,6 @@ mod tests {
         assert!(!path.parent().unwrap().exists());
     }
 }
+
+#[cfg(all(test, unix))]
+mod planted;
