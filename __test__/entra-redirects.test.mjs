@@ -126,17 +126,27 @@ for (const [status, tls] of [[307, false], [308, false], [302, false], [307, tru
   });
 }
 
-test('refresh grant answering 307 and 308: the refresh token is not re-posted; the login stays', async () => {
+test('refresh grant answering 307 or 308: the refresh token is not re-posted; the login stays', async () => {
   const { authority, recorder, front, ado, options } = await setUp({ accessTokenTtl: 3 });
   const signIn = await addon.startEntraLogin(ado.url, options);
   authority.approve(signIn.userCode);
   await signIn.complete();
-  for (const status of [307, 308]) {
-    front.state.redirected.length = 0;
-    front.state.redirect = { path: TOKEN, status };
-    const err = await rejection(addon.getCredential(ado.url));
-    assertRefused(err, status, recorder, front);
-    assert.equal((await addon.listLogins()).length, 1, 'the login is kept');
-  }
-  assert.deepEqual(authority.refreshes(), [], 'no refresh reached the authority either');
+  const before = await addon.getCredential(ado.url).catch(() => null);
+  assert.equal(authority.refreshes().length, 1, 'the 3 s token was renewed once, through the front');
+
+  // Still valid (3 s left of the renewed one): a failed renewal keeps it, and sends nothing elsewhere.
+  front.state.redirect = { path: TOKEN, status: 307 };
+  const kept = await addon.getCredential(ado.url);
+  assert.equal(kept.accessToken, before.accessToken);
+  assert.equal(front.state.redirected.length, 1);
+  assert.deepEqual(recorder.requests, [], 'nothing reached the redirect target');
+
+  // Expired: the failed renewal is the answer.
+  await new Promise((r) => setTimeout(r, Math.max(0, kept.expiresOn - Date.now()) + 200));
+  front.state.redirected.length = 0;
+  front.state.redirect = { path: TOKEN, status: 308 };
+  const err = await rejection(addon.getCredential(ado.url));
+  assertRefused(err, 308, recorder, front);
+  assert.equal((await addon.listLogins()).length, 1, 'the login is kept');
+  assert.equal(authority.refreshes().length, 1, 'no redirected refresh reached the authority either');
 });
