@@ -48,7 +48,10 @@ impl LegacyDir {
         let names = url.legacy_names();
         let cached = self.cached_connection();
         for file in self.all()? {
-            if names.iter().any(|n| n.eq_ignore_ascii_case(&file.name))
+            // A link, FIFO or device is no login to use (the migration reports it).
+            let plain = fs::symlink_metadata(&file.path).is_ok_and(|m| m.file_type().is_file());
+            if plain
+                && names.iter().any(|n| n.eq_ignore_ascii_case(&file.name))
                 && owner_of(&file.name, cached.as_deref()).is_owned_by(url)
                 && let Some(credential) = read_login(&file.path)?
             {
