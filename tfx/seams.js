@@ -7,6 +7,7 @@
 
 const Module = require('node:module');
 const actions = require('./actions');
+const { readOwnFile } = require('./own-file');
 const { loginCredential, isEntra, toWire, fromWire, DEVICE_CODE } = require('./credential');
 
 class ShapeError extends Error {}
@@ -108,12 +109,14 @@ function patchDiskcache(exports) {
   expectFunctions(Base && Base.prototype, ['itemExists', 'getItem', 'setItem', 'deleteItem'], 'DiskCache.prototype');
   const ours = (store, name) => store === 'cache' && ADDON_ITEMS.has(name);
   class DiskCache extends Base {
+    // The rest is read as own-file.js reads (no link, FIFO or device, capped): absent otherwise.
     itemExists(store, name) {
-      return ours(store, name) ? Promise.resolve(false) : super.itemExists(store, name);
+      return Promise.resolve(!ours(store, name) && readOwnFile(this.getFilePath(store, name)) !== null);
     }
     getItem(store, name) {
-      if (!ours(store, name)) return super.getItem(store, name);
-      return Promise.reject(Object.assign(new Error(`tfx-auth keeps ${name} in its settings`), { code: 'ENOENT' }));
+      const text = ours(store, name) ? null : readOwnFile(this.getFilePath(store, name));
+      if (text !== null) return Promise.resolve(text);
+      return Promise.reject(Object.assign(new Error(`no usable ${name} in tfx's cache`), { code: 'ENOENT' }));
     }
     setItem(store, name, data) {
       return ours(store, name) ? Promise.resolve(null) : super.setItem(store, name, data);
