@@ -69,7 +69,7 @@ const object = (fields) => (name) => (v) => {
 const CREDENTIAL = { type: string, token: string, username: string, password: string, accessToken: string, expiresOn: number };
 const CONNECT = { proxy: string, caCertificates: strings, skipCertValidation: boolean, timeoutMs: number, signal: abortSignal };
 const ENTRA = { authority: string, tenant: string, clientId: string };
-const FLAGS = { token: string, username: string, password: string };
+const FLAGS = { token: string, username: string, password: string, skipCertValidation: boolean };
 
 function checked(args, checks) {
   return checks.map(([name, check], i) => check(name)(args[i]));

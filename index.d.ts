@@ -22,7 +22,7 @@ export type TfxAuthErrorCode =
   | 'ANONYMOUS_USER' | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
-  | 'AZURE_CLI_ERROR' | 'MISSING_PEER_DEPENDENCY'
+  | 'AZURE_CLI_ERROR' | 'MISSING_PEER_DEPENDENCY' | 'ENTRA_HOST_NOT_ALLOWED'
 /**
  * What tfx-auth needs of an `AbortSignal` (it reads `aborted` and listens with `addEventListener`).
  * `new AbortController().signal` and `AbortSignal.timeout(ms)` fit, from Node or the DOM; declared
@@ -236,6 +236,8 @@ export interface CredentialFlags {
   token?: string
   username?: string
   password?: string
+  /** `--skip-cert-validation`: no Entra token goes to the URL then. */
+  skipCertValidation?: boolean
 }
 
 /** Deletes the stored credential for a service URL; resolves to whether one existed. */
@@ -270,7 +272,8 @@ export interface EntraOptions {
  * `serviceUrl`, also `null` when the token may not be sent there: it is good
  * for every organisation of the tenant, so it goes only to Azure DevOps
  * Services over https (`dev.azure.com`, `*.visualstudio.com`) and to hosts
- * listed in `TFX_AUTH_AZURE_CLI_HOSTS`. Rejects with `AZURE_CLI_ERROR` when
+ * listed in `TFX_AUTH_ENTRA_HOSTS`, never to a URL whose certificate checks
+ * are skipped. Rejects with `AZURE_CLI_ERROR` when
  * `az` fails (for example not logged in).
  */
 export declare function getAzureCliToken(serviceUrl?: string | undefined | null): Promise<Credential | null>
@@ -372,7 +375,12 @@ export declare function proxyFor(serviceUrl: string): string | null
  * the flags (`--username` with `--password`, else `--token`), then
  * `AZURE_DEVOPS_EXT_PAT`, `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then the
  * stored login (renewed or migrated first), then the Azure CLI (only for
- * Azure DevOps over https and the hosts in `TFX_AUTH_AZURE_CLI_HOSTS`).
+ * Azure DevOps over https and the hosts in `TFX_AUTH_ENTRA_HOSTS`).
+ * Entra tokens (`TFX_ENTRA_TOKEN`, an Entra login, the Azure CLI's) count
+ * only for Azure DevOps Services over verified https and the hosts in
+ * `TFX_AUTH_ENTRA_HOSTS`, never with certificate checks skipped (the flag or
+ * the URL's setting); `SYSTEM_ACCESSTOKEN` only inside the collection
+ * `SYSTEM_COLLECTIONURI` names.
  * Resolves to `null` when none has one (tfx then prompts). Without a URL only
  * the flags and the environment count. Rejects with `AZURE_CLI_ERROR` when
  * `az` is on PATH but gives no token.

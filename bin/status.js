@@ -35,6 +35,7 @@ function diagnose(code, login, timeoutMs) {
     case 'REAUTH_REQUIRED': return ['The Microsoft Entra sign-in can no longer be renewed', relogin];
     case 'AUTHORITY_ERROR': return ['Microsoft Entra ID refused to renew the sign-in', `check TFX_AUTH_ENTRA_AUTHORITY and TFX_AUTH_ENTRA_CLIENT_ID, then ${relogin}`];
     case 'INVALID_CREDENTIAL': return ['The stored credential is unusable', relogin];
+    case 'ENTRA_HOST_NOT_ALLOWED': return ['Microsoft Entra tokens are not sent to this URL', `add its host to TFX_AUTH_ENTRA_HOSTS (https only, certificate checks on), or use a personal access token: tfx login --service-url ${url}`];
     case 'NOT_AZURE_DEVOPS':
     case 'INVALID_URL':
       return ['The URL does not answer like an Azure DevOps collection', `run: tfx-auth logout ${url}, then tfx login --service-url <the organisation or collection URL>`];
@@ -171,7 +172,7 @@ function describeSource(source) {
       return `${source.label}${what}; tfx commands without --token or --username/--password use it instead of a stored login`;
     }
     case 'stored': return `${source.label} for the default URL ${printable(source.defaultServiceUrl)}`;
-    case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for Azure DevOps URLs (https://dev.azure.com, *.visualstudio.com, TFX_AUTH_AZURE_CLI_HOSTS) without a stored login`;
+    case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for Azure DevOps URLs (https://dev.azure.com, *.visualstudio.com, TFX_AUTH_ENTRA_HOSTS) without a stored login`;
     default: return source.azureCli ? `none (the Azure CLI gave no token: ${printable(source.azureCli.message)})` : 'none';
   }
 }

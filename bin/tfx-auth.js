@@ -43,7 +43,8 @@ A tfx command's credential comes from, in order: --token or --username/--passwor
 ${ENV_PAT} (a PAT), ${ENV_ENTRA} (an Entra access token),
 ${ENV_PIPELINE} (the Azure Pipelines job token), the stored login, the Azure CLI
 (az on PATH; only for https://dev.azure.com, *.visualstudio.com and the hosts in
-TFX_AUTH_AZURE_CLI_HOSTS), tfx's prompts.
+TFX_AUTH_ENTRA_HOSTS), tfx's prompts. Entra tokens go only to those hosts over
+verified https; SYSTEM_ACCESSTOKEN only into SYSTEM_COLLECTIONURI.
 Other environment: TFX_AUTH_STORE=keyring|file, TFX_AUTH_KEYRING_TIMEOUT_MS,
 TFX_AUTH_ENTRA_AUTHORITY, TFX_AUTH_ENTRA_TENANT, TFX_AUTH_ENTRA_CLIENT_ID.
 `;

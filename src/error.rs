@@ -131,6 +131,11 @@ pub enum Error {
     },
 
     #[error(
+        "a Microsoft Entra ID token is not sent to {url}: {reason}. Entra tokens open every organisation the account can reach, so they go only to Azure DevOps Services over verified https (dev.azure.com, *.visualstudio.com) and to hosts listed in TFX_AUTH_ENTRA_HOSTS; use a personal access token for this server."
+    )]
+    EntraHostNotAllowed { url: String, reason: &'static str },
+
+    #[error(
         "the Azure CLI gave no access token: {reason}. Run `az login` (with the account that can open the organisation), or log in with tfx login."
     )]
     AzureCli { reason: String },
@@ -163,6 +168,7 @@ impl Error {
             Error::SignInExpired { .. } => "SIGN_IN_EXPIRED",
             Error::Authority { .. } => "AUTHORITY_ERROR",
             Error::AzureCli { .. } => "AZURE_CLI_ERROR",
+            Error::EntraHostNotAllowed { .. } => "ENTRA_HOST_NOT_ALLOWED",
         }
     }
 

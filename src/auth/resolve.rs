@@ -9,8 +9,14 @@
 //!    the most ambient of the three, so it comes last);
 //! 3. the stored login (an Entra one renewed first, a tfx-cli plaintext one
 //!    migrated first);
-//! 4. the Azure CLI's token, only for URLs it may reach
-//!    ([`azure_cli::may_receive_token`]) and when `az` is on PATH.
+//! 4. the Azure CLI's token, when `az` is on PATH.
+//!
+//! Every Entra token (`TFX_ENTRA_TOKEN`, a stored Entra login, the Azure
+//! CLI's) is used only for a URL the Entra host rule allows
+//! ([`hosts::may_receive_entra_token`], never with certificate checks
+//! skipped), the job token only inside its own collection
+//! ([`hosts::job_token_may_go`]); a source whose token may not go to the URL
+//! is passed over, not asked.
 //!
 //! Nothing found: the caller prompts (tfx's own prompts). Adding a source is
 //! one [`Source`] variant and one step below.
@@ -18,10 +24,10 @@
 use std::ffi::OsString;
 
 use crate::auth::logins::Logins;
-use crate::auth::renewal::current_credential;
+use crate::auth::renewal::current_credential_if;
 use crate::credential::{Credential, EntraToken};
-use crate::entra::azure_cli;
 use crate::entra::transport::Authority;
+use crate::entra::{azure_cli, hosts};
 use crate::error::Result;
 use crate::service_url::ServiceUrl;
 
@@ -48,12 +54,14 @@ impl Source {
 }
 
 /// A command's credential flags, as given (tfx-cli's `--token`,
-/// `--username`, `--password`).
+/// `--username`, `--password`), and whether it skips certificate checks
+/// (`--skip-cert-validation`; the URL's remembered choice counts too).
 #[derive(Debug, Default, Clone)]
 pub struct Flags {
     pub token: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
+    pub skip_cert_validation: bool,
 }
 
 /// The variables holding a credential, most specific first.
@@ -71,13 +79,15 @@ pub enum VariableKind {
 
 /// What the sources read from the environment, read once per process by the
 /// caller: the credential variables' values (set and not blank), `PATH` (to
-/// find `az`), the hosts the Azure CLI's token may also go to, and the tenant
-/// to ask `az` for.
+/// find `az`), the hosts Entra tokens may also go to, the pipeline's
+/// collection (the job token's only destination), and the tenant to ask
+/// `az` for.
 #[derive(Debug, Default, Clone)]
 pub struct SourceEnv {
     pub variables: Vec<(&'static str, VariableKind, String)>,
     pub path: Option<OsString>,
-    pub azure_cli_hosts: Option<String>,
+    pub entra_hosts: Option<String>,
+    pub collection: Option<String>,
     pub azure_cli_tenant: Option<String>,
 }
 
@@ -96,7 +106,8 @@ impl SourceEnv {
                 .filter_map(|(name, kind)| text(name).map(|value| (*name, *kind, value)))
                 .collect(),
             path: var("PATH"),
-            azure_cli_hosts: text(azure_cli::ENV_HOSTS),
+            entra_hosts: text(hosts::ENV_HOSTS),
+            collection: text(hosts::ENV_COLLECTION).or_else(|| text(hosts::ENV_COLLECTION_LEGACY)),
             azure_cli_tenant: text(crate::entra::ENV_TENANT)
                 .filter(|t| crate::credential::entra::is_tenant(t)),
         }
@@ -137,10 +148,22 @@ pub async fn resolve<'l, A: Authority>(
         }
         _ => {}
     }
-    if let Some((name, kind, value)) = env.variables.first() {
+    let mut logins = Opened::new(logins);
+    let mut entra_may_go = EntraRule::new(url, flags, env);
+    for (name, kind, value) in &env.variables {
         let credential = match kind {
             VariableKind::Pat => Credential::pat(value)?,
             VariableKind::EntraAccessToken => {
+                let may_go = match (url, *name) {
+                    (None, _) => true,
+                    (Some(url), "SYSTEM_ACCESSTOKEN") => {
+                        hosts::job_token_may_go(url.as_url(), env.collection.as_deref())
+                    }
+                    (Some(_), _) => entra_may_go.check(&mut logins)?,
+                };
+                if !may_go {
+                    continue;
+                }
                 Credential::Entra(EntraToken::access_only(value, None)?)
             }
         };
@@ -149,10 +172,13 @@ pub async fn resolve<'l, A: Authority>(
     let Some(url) = url else {
         return Ok(None);
     };
-    if let Some(credential) = current_credential(logins()?, authority, url, now).await? {
+    let entra_ok = entra_may_go.check(&mut logins)?;
+    if let Some(credential) =
+        current_credential_if(logins.get()?, authority, url, now, entra_ok).await?
+    {
         return found(credential, Source::Stored);
     }
-    if !azure_cli::may_receive_token(url, env.azure_cli_hosts.as_deref()) {
+    if !entra_ok {
         return Ok(None);
     }
     let token = azure_cli::token(env.path.as_deref(), env.azure_cli_tenant.as_deref()).await?;
@@ -160,6 +186,71 @@ pub async fn resolve<'l, A: Authority>(
         credential: Credential::Entra(t),
         source: Source::AzureCli,
     }))
+}
+
+/// The logins, opened on first use only (a command given its credential
+/// never touches the store).
+struct Opened<'l, F> {
+    open: Option<F>,
+    logins: Option<&'l Logins>,
+}
+
+impl<'l, F: FnOnce() -> Result<&'l Logins>> Opened<'l, F> {
+    fn new(open: F) -> Self {
+        Opened {
+            open: Some(open),
+            logins: None,
+        }
+    }
+
+    fn get(&mut self) -> Result<&'l Logins> {
+        if let Some(logins) = self.logins {
+            return Ok(logins);
+        }
+        let open = self.open.take().ok_or_else(|| {
+            crate::error::Error::store("the credential store could not be opened", None)
+        })?;
+        let logins = open()?;
+        self.logins = Some(logins);
+        Ok(logins)
+    }
+}
+
+/// Whether an Entra token may go to the URL, decided once: the URL's
+/// remembered certificate choice is read only when the host itself passes
+/// and the flag does not already skip the checks.
+struct EntraRule<'a> {
+    url: Option<&'a ServiceUrl>,
+    skip_flag: bool,
+    hosts: Option<&'a str>,
+    decided: Option<bool>,
+}
+
+impl<'a> EntraRule<'a> {
+    fn new(url: Option<&'a ServiceUrl>, flags: &Flags, env: &'a SourceEnv) -> Self {
+        EntraRule {
+            url,
+            skip_flag: flags.skip_cert_validation,
+            hosts: env.entra_hosts.as_deref(),
+            decided: None,
+        }
+    }
+
+    fn check<'l, F: FnOnce() -> Result<&'l Logins>>(
+        &mut self,
+        logins: &mut Opened<'l, F>,
+    ) -> Result<bool> {
+        if let Some(decided) = self.decided {
+            return Ok(decided);
+        }
+        let Some(url) = self.url else {
+            return Ok(false);
+        };
+        let decided = hosts::may_receive_entra_token(url, self.hosts, self.skip_flag)
+            && !logins.get()?.settings().skip_cert_validation(url)?;
+        self.decided = Some(decided);
+        Ok(decided)
+    }
 }
 
 #[cfg(test)]
@@ -202,6 +293,7 @@ mod tests {
             username: Some("fabfiber\\peter".into()),
             password: Some("pw".into()),
             token: Some("flag-pat".into()),
+            ..Flags::default()
         };
         let token_only = Flags {
             token: Some("flag-pat".into()),
@@ -231,6 +323,7 @@ mod tests {
                 env_of(&[
                     ("SYSTEM_ACCESSTOKEN", "job-token"),
                     ("TFX_ENTRA_TOKEN", "  "),
+                    ("SYSTEM_COLLECTIONURI", "https://dev.azure.com/fabfiber/"),
                 ]),
                 "SYSTEM_ACCESSTOKEN",
                 "job-token",
@@ -273,5 +366,130 @@ mod tests {
         };
         let err = ask(Some(&url), &bad, &no_env).await;
         assert_eq!(err.unwrap_err().code(), "INVALID_CREDENTIAL");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn entra_tokens_are_passed_over_where_the_host_rule_keeps_them_out() {
+        use zeroize::Zeroizing;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            config_dir: dir.path().join("config"),
+            home: dir.path().join("home"),
+        };
+        let (logins, _) = Logins::in_memory(&paths);
+        let ado = ServiceUrl::parse("https://dev.azure.com/fabfiber").unwrap();
+        let server = ServiceUrl::parse("https://tfs.fabfiber.com/tfs/DefaultCollection").unwrap();
+        let plain =
+            ServiceUrl::parse("http://tfs.fabfiber.com:8080/tfs/DefaultCollection").unwrap();
+        let remembered = ServiceUrl::parse("https://fabfiber.visualstudio.com").unwrap();
+        logins
+            .save(&server, &Credential::pat("server-pat").unwrap())
+            .unwrap();
+        logins
+            .settings()
+            .set_skip_cert_validation(&remembered, true)
+            .unwrap();
+        let authority = Scripted::new(vec![]);
+        let no_az = ("PATH", "/nonexistent");
+        let entra = env_of(&[("TFX_ENTRA_TOKEN", "entra-token"), no_az]);
+        let job = |collection: &str| {
+            env_of(&[
+                ("SYSTEM_ACCESSTOKEN", "job-token"),
+                ("SYSTEM_TEAMFOUNDATIONCOLLECTIONURI", collection),
+                no_az,
+            ])
+        };
+        let listed = env_of(&[
+            ("TFX_ENTRA_TOKEN", "entra-token"),
+            ("TFX_AUTH_ENTRA_HOSTS", "tfs.fabfiber.com"),
+            no_az,
+        ]);
+        let skip = Flags {
+            skip_cert_validation: true,
+            ..Flags::default()
+        };
+        let none = Flags::default();
+        // (url, flags, env, the source and secret used, or None)
+        let cases: Vec<(&ServiceUrl, &Flags, SourceEnv, Option<(&str, &str)>)> = vec![
+            (
+                &ado,
+                &none,
+                entra.clone(),
+                Some(("TFX_ENTRA_TOKEN", "entra-token")),
+            ),
+            (&ado, &skip, entra.clone(), None),
+            (&remembered, &none, entra.clone(), None),
+            (
+                &server,
+                &none,
+                entra.clone(),
+                Some(("stored", "server-pat")),
+            ),
+            (
+                &server,
+                &none,
+                listed.clone(),
+                Some(("TFX_ENTRA_TOKEN", "entra-token")),
+            ),
+            (&plain, &none, listed.clone(), None),
+            (
+                &server,
+                &skip,
+                listed.clone(),
+                Some(("stored", "server-pat")),
+            ),
+            (
+                &ado,
+                &none,
+                job("https://dev.azure.com/fabfiber"),
+                Some(("SYSTEM_ACCESSTOKEN", "job-token")),
+            ),
+            (&ado, &none, job("https://dev.azure.com/other/"), None),
+            (
+                &server,
+                &none,
+                job("https://dev.azure.com/fabfiber/"),
+                Some(("stored", "server-pat")),
+            ),
+            (
+                &ado,
+                &none,
+                env_of(&[("SYSTEM_ACCESSTOKEN", "job-token"), no_az]),
+                None,
+            ),
+            (
+                &plain,
+                &none,
+                job("http://tfs.fabfiber.com:8080/tfs/DefaultCollection"),
+                Some(("SYSTEM_ACCESSTOKEN", "job-token")),
+            ),
+        ];
+        for (url, flags, env, expected) in cases {
+            let got = resolve(|| Ok(&logins), &authority, Some(url), flags, &env, 1000)
+                .await
+                .unwrap();
+            let got = got
+                .as_ref()
+                .map(|r| (r.source.as_str(), r.credential.secret()));
+            assert_eq!(got, expected, "{url} {flags:?}");
+        }
+
+        // A stored Entra login due for renewal is neither renewed nor used
+        // where certificate checks are skipped.
+        let due = EntraToken {
+            access_token: Zeroizing::new("at-1".into()),
+            expires_at: Some(1000),
+            refresh: Some(crate::credential::entra::RefreshGrant {
+                refresh_token: Zeroizing::new("rt-1".into()),
+                authority: "https://login.microsoftonline.com/t1".into(),
+                tenant: "t1".into(),
+                client_id: "c1".into(),
+            }),
+        };
+        logins.save(&ado, &Credential::Entra(due)).unwrap();
+        let env = env_of(&[no_az]);
+        let got = resolve(|| Ok(&logins), &authority, Some(&ado), &skip, &env, 1000).await;
+        assert!(got.unwrap().is_none());
+        assert_eq!(authority.call_count(), 0, "no renewal was asked for");
     }
 }

@@ -27,6 +27,8 @@ pub struct CredentialFlags {
     pub token: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// `--skip-cert-validation`: no Entra token goes to the URL then.
+    pub skip_cert_validation: Option<bool>,
 }
 
 /// A credential and where it came from.
@@ -43,7 +45,12 @@ pub struct ResolvedCredential {
 /// the flags (`--username` with `--password`, else `--token`), then
 /// `AZURE_DEVOPS_EXT_PAT`, `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then the
 /// stored login (renewed or migrated first), then the Azure CLI (only for
-/// Azure DevOps over https and the hosts in `TFX_AUTH_AZURE_CLI_HOSTS`).
+/// Azure DevOps over https and the hosts in `TFX_AUTH_ENTRA_HOSTS`).
+/// Entra tokens (`TFX_ENTRA_TOKEN`, an Entra login, the Azure CLI's) count
+/// only for Azure DevOps Services over verified https and the hosts in
+/// `TFX_AUTH_ENTRA_HOSTS`, never with certificate checks skipped (the flag or
+/// the URL's setting); `SYSTEM_ACCESSTOKEN` only inside the collection
+/// `SYSTEM_COLLECTIONURI` names.
 /// Resolves to `null` when none has one (tfx then prompts). Without a URL only
 /// the flags and the environment count. Rejects with `AZURE_CLI_ERROR` when
 /// `az` is on PATH but gives no token.
@@ -57,6 +64,7 @@ pub fn resolve_credential<'env>(
         token: f.token,
         username: f.username,
         password: f.password,
+        skip_cert_validation: f.skip_cert_validation == Some(true),
     });
     core_promise(
         env,

@@ -11,6 +11,7 @@
 pub mod azure_cli;
 pub mod device_code;
 pub mod discovery;
+pub mod hosts;
 pub mod refresh;
 pub mod sign_in;
 pub mod token;
