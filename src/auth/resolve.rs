@@ -4,15 +4,21 @@
 //!
 //! 1. the command's own flags: `--username` with `--password` (Basic), else
 //!    `--token` (a PAT), as tfx-cli reads them;
-//! 2. the environment: `AZURE_DEVOPS_EXT_PAT` (a PAT), `TFX_ENTRA_TOKEN`, then
+//! 2. the CI source `TFX_AUTH_CREDENTIAL` names ([`ci`]): an explicit choice
+//!    for the command, so no ambient variable overrides it, and its failure
+//!    fails the command (no fall-back);
+//! 3. the environment: `AZURE_DEVOPS_EXT_PAT` (a PAT), `TFX_ENTRA_TOKEN`, then
 //!    `SYSTEM_ACCESSTOKEN` (Entra access tokens; the pipeline's job token is
 //!    the most ambient of the three, so it comes last);
-//! 3. the stored login (an Entra one renewed first, a tfx-cli plaintext one
+//! 4. a service principal or workload identity whose variables are all set
+//!    ([`ci::choose`]): configuration of this run, like the variables above,
+//!    so ahead of what the machine keeps for a person;
+//! 5. the stored login (an Entra one renewed first, a tfx-cli plaintext one
 //!    migrated first);
-//! 4. the Azure CLI's token, when `az` is on PATH.
+//! 6. the Azure CLI's token, when `az` is on PATH.
 //!
-//! Every Entra token (`TFX_ENTRA_TOKEN`, a stored Entra login, the Azure
-//! CLI's) is used only for a URL the Entra host rule allows
+//! Every Entra token (`TFX_ENTRA_TOKEN`, the CI sources, a stored Entra
+//! login, the Azure CLI's) is used only for a URL the Entra host rule allows
 //! ([`hosts::may_receive_entra_token`], never with certificate checks
 //! skipped), the job token only inside its own collection
 //! ([`hosts::job_token_may_go`]); a source whose token may not go to the URL
@@ -23,9 +29,11 @@
 
 use std::ffi::OsString;
 
+use crate::auth::ci::{self, CiEnv, CiKind};
 use crate::auth::logins::Logins;
 use crate::auth::renewal::current_credential_if;
 use crate::credential::{Credential, EntraToken};
+use crate::entra::identity_http::IdentityHttp;
 use crate::entra::transport::Authority;
 use crate::entra::{azure_cli, hosts};
 use crate::error::Result;
@@ -39,6 +47,8 @@ pub enum Source {
     Variable(&'static str),
     Stored,
     AzureCli,
+    /// A CI source (`TFX_AUTH_CREDENTIAL`, or its variables all set).
+    Ci(CiKind),
 }
 
 impl Source {
@@ -49,6 +59,7 @@ impl Source {
             Source::Variable(name) => name,
             Source::Stored => "stored",
             Source::AzureCli => "azure-cli",
+            Source::Ci(kind) => kind.name(),
         }
     }
 }
@@ -89,6 +100,7 @@ pub struct SourceEnv {
     pub entra_hosts: Option<String>,
     pub collection: Option<String>,
     pub azure_cli_tenant: Option<String>,
+    pub ci: CiEnv,
 }
 
 impl SourceEnv {
@@ -110,6 +122,7 @@ impl SourceEnv {
             collection: text(hosts::ENV_COLLECTION).or_else(|| text(hosts::ENV_COLLECTION_LEGACY)),
             azure_cli_tenant: text(crate::entra::ENV_TENANT)
                 .filter(|t| crate::credential::entra::is_tenant(t)),
+            ci: CiEnv::read(text),
         }
     }
 }
@@ -130,9 +143,10 @@ pub struct Resolved {
 /// `INVALID_CREDENTIAL` for unusable flags or variables; the store's errors;
 /// `REAUTH_REQUIRED` and the authority's errors from renewing an Entra login;
 /// `AZURE_CLI_ERROR` when `az` is there but gives no token.
-pub async fn resolve<'l, A: Authority>(
+pub async fn resolve<'l, A: Authority, H: IdentityHttp>(
     logins: impl FnOnce() -> Result<&'l Logins>,
     authority: &A,
+    identity: &H,
     url: Option<&ServiceUrl>,
     flags: &Flags,
     env: &SourceEnv,
@@ -150,6 +164,24 @@ pub async fn resolve<'l, A: Authority>(
     }
     let mut logins = Opened::new(logins);
     let mut entra_may_go = EntraRule::new(url, flags, env);
+    let ci_token = |source: ci::CiSource| async move {
+        let token = ci::current_token(
+            &source,
+            ci::process_cache(),
+            authority,
+            identity,
+            move || now,
+        )
+        .await?;
+        found(Credential::Entra(token), Source::Ci(source.kind))
+    };
+    if url.is_some()
+        && env.ci.names_a_source()
+        && entra_may_go.check(&mut logins)?
+        && let Some(source) = ci::choose(&env.ci)?
+    {
+        return ci_token(source).await;
+    }
     for (name, kind, value) in &env.variables {
         let credential = match kind {
             VariableKind::Pat => Credential::pat(value)?,
@@ -173,6 +205,12 @@ pub async fn resolve<'l, A: Authority>(
         return Ok(None);
     };
     let entra_ok = entra_may_go.check(&mut logins)?;
+    if entra_ok
+        && !env.ci.names_a_source()
+        && let Some(source) = ci::choose(&env.ci)?
+    {
+        return ci_token(source).await;
+    }
     if let Some(credential) =
         current_credential_if(logins.get()?, authority, url, now, entra_ok).await?
     {
@@ -186,6 +224,39 @@ pub async fn resolve<'l, A: Authority>(
         credential: Credential::Entra(t),
         source: Source::AzureCli,
     }))
+}
+
+/// The CI source's credential for `url` (see [`ci`]), when one is in effect
+/// and the Entra host rule lets its token go there (the URL's remembered
+/// certificate choice counts): what `getCredential` returns ahead of the
+/// stored login, as a command would use it.
+///
+/// # Errors
+/// As [`resolve`]'s CI steps: `CI_CREDENTIAL_MISSING`, `AUTHORITY_ERROR`, transport errors.
+pub async fn ci_credential<A: Authority, H: IdentityHttp>(
+    logins: &Logins,
+    authority: &A,
+    identity: &H,
+    url: &ServiceUrl,
+    env: &SourceEnv,
+    now: u64,
+) -> Result<Option<Credential>> {
+    let skip = logins.settings().skip_cert_validation(url)?;
+    if !hosts::may_receive_entra_token(url, env.entra_hosts.as_deref(), skip) {
+        return Ok(None);
+    }
+    let Some(source) = ci::choose(&env.ci)? else {
+        return Ok(None);
+    };
+    let token = ci::current_token(
+        &source,
+        ci::process_cache(),
+        authority,
+        identity,
+        move || now,
+    )
+    .await?;
+    Ok(Some(Credential::Entra(token)))
 }
 
 /// The logins, opened on first use only (a command given its credential
@@ -258,6 +329,16 @@ mod tests {
     use super::*;
     use crate::auth::logins::Paths;
     use crate::entra::device_code::tests::Scripted;
+    use crate::entra::identity_http::IdentityRequest;
+    use crate::entra::transport::Answer;
+
+    /// No identity endpoint may be asked.
+    struct NoIdentity;
+    impl IdentityHttp for NoIdentity {
+        async fn send(&self, request: IdentityRequest<'_>) -> Result<Answer> {
+            panic!("an identity endpoint was asked: {}", request.url)
+        }
+    }
 
     fn env_of(vars: &[(&str, &str)]) -> SourceEnv {
         let vars: Vec<(String, String)> = vars
@@ -331,10 +412,18 @@ mod tests {
             (&Flags::default(), env_of(&[]), "stored", "stored-pat"),
         ];
         for (flags, env, source, secret) in cases {
-            let got = resolve(|| Ok(&logins), &authority, Some(&url), flags, &env, 1000)
-                .await
-                .unwrap()
-                .unwrap();
+            let got = resolve(
+                || Ok(&logins),
+                &authority,
+                &NoIdentity,
+                Some(&url),
+                flags,
+                &env,
+                1000,
+            )
+            .await
+            .unwrap()
+            .unwrap();
             assert_eq!(
                 (got.source.as_str(), got.credential.secret()),
                 (source, secret)
@@ -344,7 +433,18 @@ mod tests {
         let ask = |url: Option<&ServiceUrl>, flags: &Flags, env: &SourceEnv| {
             let (url, flags, env) = (url.cloned(), flags.clone(), env.clone());
             let (logins, authority) = (&logins, &authority);
-            async move { resolve(|| Ok(logins), authority, url.as_ref(), &flags, &env, 1000).await }
+            async move {
+                resolve(
+                    || Ok(logins),
+                    authority,
+                    &NoIdentity,
+                    url.as_ref(),
+                    &flags,
+                    &env,
+                    1000,
+                )
+                .await
+            }
         };
         // No URL: the flags and the environment only.
         assert!(ask(None, &no_flags, &no_env).await.unwrap().is_none());
@@ -465,9 +565,17 @@ mod tests {
             ),
         ];
         for (url, flags, env, expected) in cases {
-            let got = resolve(|| Ok(&logins), &authority, Some(url), flags, &env, 1000)
-                .await
-                .unwrap();
+            let got = resolve(
+                || Ok(&logins),
+                &authority,
+                &NoIdentity,
+                Some(url),
+                flags,
+                &env,
+                1000,
+            )
+            .await
+            .unwrap();
             let got = got
                 .as_ref()
                 .map(|r| (r.source.as_str(), r.credential.secret()));
@@ -488,7 +596,16 @@ mod tests {
         };
         logins.save(&ado, &Credential::Entra(due)).unwrap();
         let env = env_of(&[no_az]);
-        let got = resolve(|| Ok(&logins), &authority, Some(&ado), &skip, &env, 1000).await;
+        let got = resolve(
+            || Ok(&logins),
+            &authority,
+            &NoIdentity,
+            Some(&ado),
+            &skip,
+            &env,
+            1000,
+        )
+        .await;
         assert!(got.unwrap().is_none());
         assert_eq!(authority.call_count(), 0, "no renewal was asked for");
     }

@@ -10,6 +10,7 @@ use napi_derive::napi;
 
 use super::{CredentialData, core_promise, credential_to_js, environment, http_clients, logins};
 use crate::auth::resolve::{Flags, Resolved, SourceEnv, resolve};
+use crate::entra::identity_http::HttpIdentity;
 use crate::entra::transport::HttpAuthority;
 use crate::entra::unix_now;
 use crate::http::{Cancel, ConnectOptions};
@@ -37,14 +38,18 @@ pub struct ResolvedCredential {
     #[napi(ts_type = "Credential")]
     pub credential: CredentialData,
     /// `'flags'`, the environment variable's name (`AZURE_DEVOPS_EXT_PAT`,
-    /// `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), `'stored'` or `'azure-cli'`.
+    /// `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), a CI source
+    /// (`'service-principal'`, `'workload-identity'`, `'azure-pipelines'`,
+    /// `'github-actions'`, `'managed-identity'`), `'stored'` or `'azure-cli'`.
     pub source: String,
 }
 
 /// The credential a command uses for `serviceUrl`, and where it came from:
-/// the flags (`--username` with `--password`, else `--token`), then
-/// `AZURE_DEVOPS_EXT_PAT`, `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then the
-/// stored login (renewed or migrated first), then the Azure CLI (only for
+/// the flags (`--username` with `--password`, else `--token`), then the CI
+/// source `TFX_AUTH_CREDENTIAL` names, then `AZURE_DEVOPS_EXT_PAT`,
+/// `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then a service principal or
+/// workload identity whose `AZURE_*` variables are all set (one exchange per
+/// process, kept in memory until 5 minutes before expiry), then the stored login (renewed or migrated first), then the Azure CLI (only for
 /// Azure DevOps over https and the hosts in `TFX_AUTH_ENTRA_HOSTS`).
 /// Entra tokens (`TFX_ENTRA_TOKEN`, an Entra login, the Azure CLI's) count
 /// only for Azure DevOps Services over verified https and the hosts in
@@ -52,7 +57,8 @@ pub struct ResolvedCredential {
 /// the URL's setting); `SYSTEM_ACCESSTOKEN` only inside the collection
 /// `SYSTEM_COLLECTIONURI` names.
 /// Resolves to `null` when none has one (tfx then prompts). Without a URL only
-/// the flags and the environment count. Rejects with `AZURE_CLI_ERROR` when
+/// the flags and the environment count. Rejects with `CI_CREDENTIAL_MISSING` or
+/// `AUTHORITY_ERROR` when a CI source fails (no fall-back), with `AZURE_CLI_ERROR` when
 /// `az` is on PATH but gives no token.
 #[napi(ts_return_type = "Promise<ResolvedCredential | null>")]
 pub fn resolve_credential<'env>(
@@ -71,10 +77,13 @@ pub fn resolve_credential<'env>(
         async move {
             let url = service_url.as_deref().map(ServiceUrl::parse).transpose()?;
             let cancel = Cancel::default();
-            let authority = HttpAuthority::new(http_clients(), &ConnectOptions::default(), &cancel);
+            let options = ConnectOptions::default();
+            let authority = HttpAuthority::new(http_clients(), &options, &cancel);
+            let identity = HttpIdentity::new(http_clients(), &options, &cancel);
             resolve(
                 logins,
                 &authority,
+                &identity,
                 url.as_ref(),
                 &flags,
                 source_env(),
