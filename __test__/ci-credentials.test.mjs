@@ -341,6 +341,39 @@ test('the certificate and federated token files are read with caps: a FIFO or /d
   assert.deepEqual(ci.requestCounts(), zero);
 });
 
+test('no redirect is followed from the authority, an OIDC or an identity endpoint: a 307 elsewhere is an error and the secret goes nowhere else', async () => {
+  const { ci, ado } = await ciFakes();
+  const target = await startRecorder({ host: '127.0.0.2' });
+  const hop = await startRecorder({ redirectTo: target.origin });
+  fakes.push(target, hop);
+  const oidcPath = new URL(ci.pipelines.url).pathname;
+  const cases = {
+    'sp-secret': { AZURE_AUTHORITY_HOST: hop.origin },
+    'sp-certificate': { AZURE_AUTHORITY_HOST: hop.origin },
+    'workload-identity': { AZURE_AUTHORITY_HOST: hop.origin },
+    'azure-pipelines': { SYSTEM_OIDCREQUESTURI: `${hop.origin}${oidcPath}`, SYSTEM_COLLECTIONURI: `${hop.origin}/fabfiber/` },
+    'github-actions': { ACTIONS_ID_TOKEN_REQUEST_URL: `${hop.origin}/r1/_apis/idtoken?api-version=2.0` },
+    'app-service': { IDENTITY_ENDPOINT: `${hop.origin}/msi/token` },
+    imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: hop.origin },
+  };
+  for (const [name, vars] of Object.entries(cases)) {
+    const asked = hop.requests.length;
+    const r = await child({ ...ci.env(name), ...vars }, `out(await addon.resolveCredential(${JSON.stringify(ado.url)}).then(show, fail));`);
+    assert.ok(r && typeof r.error === 'string', `${name}: an error, not a credential: ${JSON.stringify(r)}`);
+    assert.equal(hop.requests.length, asked + 1, `${name}: asked once, not retried`);
+  }
+  assert.equal(target.connections, 0, 'nothing reached the redirect target');
+});
+
+test('IMDS that never stops answering 404: an error after a bounded number of tries, not a hang', async () => {
+  const { ci, ado } = await ciFakes({ imds: { notFoundFirst: 1000 } });
+  const t0 = Date.now();
+  const r = await child(ci.env('imds'), `out(await addon.resolveCredential(${JSON.stringify(ado.url)}).then(show, fail));`, { timeoutMs: 60_000 });
+  assert.ok(r && typeof r.error === 'string', JSON.stringify(r));
+  assert.ok(ci.imds.requests.length >= 3 && ci.imds.requests.length <= 10, `${ci.imds.requests.length} tries`);
+  assert.ok(Date.now() - t0 < 45_000, 'bounded');
+});
+
 test('leak check: no client secret, key, assertion, OIDC or access token in any output, nor in any file of the test folders', () => {
   assert.deepEqual(findLeaks({ dirs: [suite.base] }), []);
   // Not vacuous: the suite made secrets of every kind (the folders may well hold no file at all).

@@ -267,4 +267,11 @@ test('recorder on another loopback address: counts connections and requests', LI
     await rec.close();
   }
   await assert.rejects(startRecorder({ host: '10.0.0.1' }), /loopback/);
+  const hop = await startRecorder({ redirectTo: 'http://127.0.0.2:9' });
+  try {
+    const r = await fetch(`${hop.origin}/a/b?c=d`, { method: 'POST', body: 'x=1', redirect: 'manual' });
+    assert.deepEqual([r.status, r.headers.get('location'), hop.requests.length], [307, 'http://127.0.0.2:9/a/b?c=d', 1]);
+  } finally {
+    await hop.close();
+  }
 });

@@ -157,6 +157,16 @@ test('a named source with missing variables fails tfx with a message naming them
   assert.deepEqual([ado.requests.length, market.requests.length], [0, 0]);
 });
 
+test('tfx login with a CI source in effect stores nothing from it (a CI machine keeps nothing)', async () => {
+  const { ci, ado } = await ciFakes();
+  for (const name of ['sp-secret', 'github-actions']) {
+    const e = suite.env(`login-${name}`, ci.env(name));
+    await tfx(['login', '--service-url', ado.url, '--no-prompt'], e.env);
+    assert.deepEqual(await storedLogins(e), [], `${name}: nothing stored`);
+    for (const t of ci.issuedTokens()) assert.deepEqual(filesContaining(e.dir, t), [], `${name}: no token on disk`);
+  }
+});
+
 test('leak check: no client secret, key, assertion, OIDC or access token in any output, nor in any file under the test folders', () => {
   assert.deepEqual(findLeaks({ dirs: [suite.base] }), []);
   assert.ok(filesUnder(suite.base).length > 0);
