@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyringSuite, tfx, addonScript, decodeBasic, keyringLookup, BANNER } from './tfx-helpers.mjs';
 import { findLeaks, filesUnder, makeSecret } from './helpers.mjs';
-import { makeClientCertificate } from './fixtures/ca.mjs';
+import { makeClientCertificate, makeTestCA } from './fixtures/ca.mjs';
 import { startRecorder } from './fixtures/recorder.mjs';
 import { startCiFakes, SCENARIOS, SOURCES, fp } from './ci-helpers.mjs';
 
@@ -165,6 +165,24 @@ test('tfx login with a CI source in effect stores nothing from it (a CI machine 
     assert.deepEqual(await storedLogins(e), [], `${name}: nothing stored`);
     for (const t of ci.issuedTokens()) assert.deepEqual(filesContaining(e.dir, t), [], `${name}: no token on disk`);
   }
+});
+
+test('https: the CI token goes to a listed host over verified https; with certificate checks skipped it is not even fetched', async () => {
+  const pki = await makeTestCA(join(ciDir, 'pki'));
+  const { ci } = await ciFakes();
+  const secure = await suite.server({ https: { key: pki.key, cert: pki.cert }, bearerTokens: ci.authority.acceptsAccessToken });
+  const trusted = suite.env('https-trusted', { ...ci.env('sp-secret'), NODE_EXTRA_CA_CERTS: pki.caCertPath });
+  const list = await tfx(listArgs(secure.url), trusted.env);
+  assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, '']);
+  const [token] = ci.issuedTokens();
+  assert.ok(fp(tokenOf(buildRequests(secure)[0])) === fp(token), 'the exchanged token, over verified https');
+
+  secure.requests.length = 0;
+  const skipped = suite.env('https-skipped', ci.env('sp-secret'));
+  const r = await tfx([...listArgs(secure.url), '--skip-cert-validation'], skipped.env);
+  assert.deepEqual([r.code, r.stderr], [255, MISSING_TOKEN]);
+  assert.equal(ci.issuedTokens().length, 1, 'no exchange for a URL whose certificate is not checked');
+  assert.deepEqual(secure.requests.filter((q) => q.headers.authorization), [], 'no credential sent');
 });
 
 test('leak check: no client secret, key, assertion, OIDC or access token in any output, nor in any file under the test folders', () => {
