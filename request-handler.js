@@ -14,7 +14,6 @@
 // Which credential and which wire form are the addon's (resolveCredential, authorizationHeader):
 // this file only holds the current header, renews it ahead of expiry, and replays a 401 once.
 
-const http = require('node:http');
 const https = require('node:https');
 
 // Renewal, relative to a token's lifetime so the same rule holds for a real one (an hour or more)
@@ -39,17 +38,16 @@ function urlOrigin(url) {
 
 // The scheme of a request typed-rest-client prepares: its options carry host, port, path and the
 // agent, not the protocol. `protocol` wins when a caller sets it (Node's http.request options);
-// else the agent tells: an https.Agent, or a tunnel agent for https (typed-rest-client's proxy
-// tunnels: `tunnel.httpsOverHttp(s)` set defaultPort 443). Unknown means no credential.
+// else the agent tells: Node's agents name their protocol, typed-rest-client's proxy tunnels
+// (`tunnel.httpsOverHttp(s)`) set defaultPort 443 for https. Anything else counts as http, Node's
+// default: a wrong guess can only withhold the credential of an https URL, never send it elsewhere.
 function requestScheme(options) {
   if (typeof options.protocol === 'string') return options.protocol.toLowerCase();
   const agent = options.agent;
   if (agent instanceof https.Agent) return 'https:';
-  if (agent && typeof agent.protocol === 'string') return agent.protocol;
-  if (agent instanceof http.Agent) return 'http:';
-  if (agent && typeof agent.defaultPort === 'number') return agent.defaultPort === 443 ? 'https:' : agent.defaultPort === 80 ? 'http:' : null;
-  if (agent === undefined || agent === null) return options.port === 443 || options.defaultPort === 443 ? null : 'http:';
-  return null;
+  if (agent && typeof agent.protocol === 'string') return agent.protocol.toLowerCase();
+  if (agent && agent.defaultPort === 443) return 'https:';
+  return 'http:';
 }
 
 /** The origin of a request's options (`host`/`hostname`, `port`, scheme as above), or null. */

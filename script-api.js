@@ -11,6 +11,9 @@ const path = require('node:path');
 const { createRequestHandler, headerFor } = require('./request-handler');
 
 const PEER = 'azure-devops-node-api';
+/** typed-rest-client's IRequestOptions a caller may set (own properties only). */
+const REQUEST_OPTIONS = ['ignoreSslError', 'proxy', 'socketTimeout', 'allowRetries', 'maxRetries', 'keepAlive', 'cert',
+  'headers', 'globalAgentOptions', 'maxSockets', 'presignedUrlPatterns', 'allowRedirects', 'allowRedirectDowngrade', 'maxRedirects'];
 
 /** Error codes thrown only by the JavaScript layer (the Rust ones are in src/error.rs). */
 const JS_ERROR_CODES = ['MISSING_PEER_DEPENDENCY'];
@@ -96,6 +99,7 @@ function forAddon(addon) {
     if (own.nodeApi !== undefined && (typeof own.nodeApi !== 'object' || typeof own.nodeApi.WebApi !== 'function')) {
       throw invalid(`options.nodeApi must be the ${PEER} module (require('${PEER}'))`);
     }
+    const theirs = ownOptions(own.requestOptions, REQUEST_OPTIONS, 'options.requestOptions');
     const nodeApi = own.nodeApi || findNodeApi();
     const handler = await getRequestHandler(serviceUrl, { service: own.service });
     const requestOptions = {
@@ -103,16 +107,16 @@ function forAddon(addon) {
       // needs nothing here: Node reads it at start-up, and a `ca` option would replace the roots.
       ignoreSslError: await addon.getSkipCertValidation(serviceUrl),
       proxy: proxyOption(addon.proxyFor(serviceUrl)),
-      ...ownOptions(own.requestOptions, ['ignoreSslError', 'proxy', 'socketTimeout', 'allowRetries', 'maxRetries', 'keepAlive', 'cert', 'headers', 'globalAgentOptions', 'maxSockets', 'presignedUrlPatterns'], 'options.requestOptions'),
+      ...theirs,
     };
     const url = serviceUrl.replace(/(?<=[^/])\/+$/, '');
     return new nodeApi.WebApi(url, handler, requestOptions);
   }
 
   async function getAuthorizationHeader(serviceUrl, options) {
-    const { service } = ownOptions(options, ['service'], 'options');
+    const extensionCommand = serviceOption(ownOptions(options, ['service'], 'options').service);
     const found = await resolved(serviceUrl);
-    return headerFor(addon, serviceUrl, found.credential, serviceOption(service));
+    return headerFor(addon, serviceUrl, found.credential, extensionCommand);
   }
 
   return { getRequestHandler, getWebApi, getAuthorizationHeader };

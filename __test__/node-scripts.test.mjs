@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { makeSecret, rememberSecret, record, findLeaks, run } from './helpers.mjs';
 import { keyringSuite, tfx, basicHeader, PACKAGE_DIR, CWD, TFX } from './tfx-helpers.mjs';
 import { startFakeAuthority } from './fixtures/fake-authority.mjs';
+import { makeTestCA } from './fixtures/ca.mjs';
 
 const suite = keyringSuite('node-scripts', { before, afterEach, after });
 const closers = [];
@@ -194,6 +195,23 @@ for (const [where, host] of [['another loopback address', '127.0.0.2'], ['anothe
     assert.deepEqual(target.requests.filter((q) => q.headers.authorization).map((q) => q.url), []);
   });
 }
+
+test('getWebApi over https trusts NODE_EXTRA_CA_CERTS; after an https->http redirect (downgrade allowed by the caller) nothing is sent', async () => {
+  const token = makeSecret('pat');
+  const pki = await makeTestCA(join(suite.base, 'pki'));
+  const target = await suite.server({ scenario: 'open' });
+  const ado = await suite.server({ https: { key: pki.key, cert: pki.cert }, tokens: [token], scenario: 'redirect-builds', redirectTo: target.origin });
+  assert.match(ado.url, /^https:/);
+  assert.match(target.origin, /^http:/);
+  const e = suite.env('downgrade', { NODE_EXTRA_CA_CERTS: pki.caCertPath });
+  await storeCredential(e, ado.url, { type: 'pat', token });
+  const r = await script(`const api = await auth.getWebApi(${JSON.stringify(ado.url)}, { requestOptions: { allowRedirectDowngrade: true } });
+out({ builds: (await (await api.getBuildApi()).getBuilds('P')).length });`, e.env);
+  assert.deepEqual([r.code, r.out], [0, { builds: 0 }], r.stderr);
+  assert.equal(buildRequests(ado)[0].headers.authorization, basicHeader('OAuth', token), 'https: the credential went');
+  assert.equal(buildRequests(target).length, 1, 'the downgrade was followed');
+  assert.deepEqual(target.requests.filter((q) => q.headers.authorization).map((q) => q.url), [], 'http: nothing');
+});
 
 test('getRequestHandler and getAuthorizationHeader (fetch): each script exits within a second of its last request', async () => {
   const token = makeSecret('pat');

@@ -111,8 +111,15 @@ test('the origin rule on the option shapes typed-rest-client and http.request pa
   assert.equal(requestOrigin({ protocol: 'https:', hostname: 'DEV.azure.com' }), 'https://dev.azure.com:443');
   assert.equal(requestOrigin({ protocol: 'http:', host: 'server:8080' }), 'http://server:8080');
   assert.equal(requestOrigin({ protocol: 'http:', host: '[::1]:8080' }), 'http://::1:8080');
-  // Unknown scheme or no host: no origin, so no credential.
-  assert.equal(requestOrigin({ host: 'dev.azure.com', port: 443, agent: {} }), null);
+  // typed-rest-client's proxy tunnels (the `tunnel` package): https ones set defaultPort 443.
+  const tunnel = createRequire(import.meta.url)('tunnel');
+  const proxy = { proxy: { host: '127.0.0.1', port: 9 } };
+  assert.equal(requestOrigin({ host: 'dev.azure.com', port: 443, agent: tunnel.httpsOverHttp(proxy) }), 'https://dev.azure.com:443');
+  assert.equal(requestOrigin({ host: 'dev.azure.com', port: 443, agent: tunnel.httpsOverHttps(proxy) }), 'https://dev.azure.com:443');
+  assert.equal(requestOrigin({ host: 'tfs', port: 8080, agent: tunnel.httpOverHttp(proxy) }), 'http://tfs:8080');
+  // An agent of unknown kind counts as http: an https URL's credential is withheld, never sent elsewhere.
+  assert.equal(requestOrigin({ host: 'dev.azure.com', port: 443, agent: {} }), 'http://dev.azure.com:443');
+  // An unknown scheme or no host: no origin, so no credential.
   assert.equal(requestOrigin({ protocol: 'ftp:', host: 'dev.azure.com' }), null);
   assert.equal(requestOrigin({ protocol: 'https:' }), null);
 });
