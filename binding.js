@@ -99,6 +99,7 @@ const cred = ['credential', object(CREDENTIAL)];
 const connect = ['options', optional(object(CONNECT))];
 
 exports.accessTokenInfo = sync(native.accessTokenInfo, ['accessToken', string]);
+exports.ciCredentialSource = sync(native.ciCredentialSource);
 exports.deleteCredential = promise(native.deleteCredential, url);
 exports.getAzureCliToken = promise(native.getAzureCliToken, optionalUrl);
 exports.getCredential = promise(native.getCredential, url);

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.EntraSignIn = nativeBinding.EntraSignIn
 module.exports.accessTokenInfo = nativeBinding.accessTokenInfo
+module.exports.ciCredentialSource = nativeBinding.ciCredentialSource
 module.exports.deleteCredential = nativeBinding.deleteCredential
 module.exports.getAzureCliToken = nativeBinding.getAzureCliToken
 module.exports.getCredential = nativeBinding.getCredential
