@@ -100,6 +100,7 @@ const connect = ['options', optional(object(CONNECT))];
 
 exports.accessTokenInfo = sync(native.accessTokenInfo, ['accessToken', string]);
 exports.authorizationHeader = sync(native.authorizationHeader, url, cred, ['options', optional(object({ extensionCommand: boolean }))]);
+exports.ciCredentialSource = sync(native.ciCredentialSource);
 exports.deleteCredential = promise(native.deleteCredential, url);
 exports.getAzureCliToken = promise(native.getAzureCliToken, optionalUrl);
 exports.getCredential = promise(native.getCredential, url);

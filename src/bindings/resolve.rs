@@ -99,3 +99,35 @@ pub fn resolve_credential<'env>(
         },
     )
 }
+
+/// The CI credential source in effect, for display (`tfx-auth status`).
+#[napi(object)]
+pub struct CiCredentialSource {
+    /// `'service-principal'`, `'workload-identity'`, `'azure-pipelines'`,
+    /// `'github-actions'` or `'managed-identity'`: what `resolveCredential`
+    /// reports as `source`.
+    pub source: String,
+    /// Which identity from which variables, e.g. "service principal {client
+    /// id} from AZURE_CLIENT_SECRET" (never a secret).
+    pub description: String,
+    /// Named by `TFX_AUTH_CREDENTIAL` (ahead of the other environment
+    /// variables), else found by its complete variables (after them).
+    pub named: bool,
+}
+
+/// The CI source the environment sets up (`TFX_AUTH_CREDENTIAL`, or a
+/// service principal's or workload identity's variables all set), or `null`;
+/// nothing is asked of anyone. It is used only for URLs the Entra host rule
+/// allows. Throws `CI_CREDENTIAL_MISSING` when the named source lacks
+/// variables, `INVALID_ARGUMENT` for an unknown `TFX_AUTH_CREDENTIAL`.
+#[napi]
+pub fn ci_credential_source(env: Env) -> napi::Result<Option<CiCredentialSource>> {
+    match crate::auth::ci::choose(&source_env().ci) {
+        Ok(found) => Ok(found.map(|s| CiCredentialSource {
+            source: s.kind.name().to_string(),
+            description: s.description(),
+            named: s.named,
+        })),
+        Err(err) => Err(super::throw(&env, err)),
+    }
+}
