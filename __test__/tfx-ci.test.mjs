@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keyringSuite, tfx, addonScript, decodeBasic, keyringLookup, BANNER } from './tfx-helpers.mjs';
+import { keyringSuite, tfx, tfxAuth, addonScript, decodeBasic, keyringLookup, BANNER } from './tfx-helpers.mjs';
 import { findLeaks, filesUnder, makeSecret } from './helpers.mjs';
 import { makeClientCertificate, makeTestCA } from './fixtures/ca.mjs';
 import { startRecorder } from './fixtures/recorder.mjs';
@@ -183,6 +183,33 @@ test('https: the CI token goes to a listed host over verified https; with certif
   assert.deepEqual([r.code, r.stderr], [255, MISSING_TOKEN]);
   assert.equal(ci.issuedTokens().length, 1, 'no exchange for a URL whose certificate is not checked');
   assert.deepEqual(secure.requests.filter((q) => q.headers.authorization), [], 'no credential sent');
+});
+
+test('tfx-auth status names the CI source in effect and checks it live against the default URL; a named source with missing variables is shown as such', async () => {
+  const pat = makeSecret('pat');
+  const { ci, ado } = await ciFakes({ ado: { tokens: [pat] } });
+  const login = await tfx(['login', '--service-url', ado.url, '--token', pat, '--no-prompt'], suite.env('status-login').env);
+  assert.equal(login.code, 0, login.stderr);
+  const status = async (vars) => {
+    const r = await tfxAuth(['status', '--json'], suite.env('status', vars).env);
+    return { code: r.code, report: JSON.parse(r.stdout) };
+  };
+  for (const [name, named] of [['sp-secret', false], ['azure-pipelines', true]]) {
+    ado.requests.length = 0;
+    const before = ci.issuedTokens().length;
+    const { report } = await status(ci.env(name));
+    const { source } = report;
+    assert.deepEqual([source.kind, source.source, source.named, source.authType, source.valid, source.defaultServiceUrl], ['ci', ci.scenario(name).source, named, 'entra', true, ado.url], name);
+    assert.equal(typeof source.label, 'string');
+    assert.ok(source.label.includes(name === 'sp-secret' ? ci.ids.sp : ci.pipelines.serviceConnectionId), `${name}: the label names the identity: ${source.label}`);
+    assert.equal(ci.issuedTokens().length, before + 1, `${name}: one exchange`);
+    const checked = ado.requests.filter((q) => /\/_apis\/connectiondata$/i.test(q.pathname) && fp(tokenOf(q)) === fp(ci.issuedTokens().at(-1)));
+    assert.ok(checked.length >= 1, `${name}: checked live with the CI token`);
+  }
+  const { ACTIONS_ID_TOKEN_REQUEST_TOKEN: _t, ...partial } = ci.env('github-actions');
+  const { report } = await status(partial);
+  assert.deepEqual([report.source.kind, report.source.valid, report.source.error?.code], ['ci', false, 'CI_CREDENTIAL_MISSING']);
+  assert.ok(report.source.error.message.includes('ACTIONS_ID_TOKEN_REQUEST_TOKEN'));
 });
 
 test('leak check: no client secret, key, assertion, OIDC or access token in any output, nor in any file under the test folders', () => {
