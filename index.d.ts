@@ -178,6 +178,9 @@ export interface AuthorizationOptions {
    * Marketplace whatever its URL says.
    */
   extensionCommand?: boolean
+}
+
+/**
  * The CI source the environment sets up (`TFX_AUTH_CREDENTIAL`, or a
  * service principal's or workload identity's variables all set), or `null`;
  * nothing is asked of anyone. It is used only for URLs the Entra host rule
