@@ -188,10 +188,11 @@ test('https: the CI token goes to a listed host over verified https; with certif
 test('tfx-auth status names the CI source in effect and checks it live against the default URL; a named source with missing variables is shown as such', async () => {
   const pat = makeSecret('pat');
   const { ci, ado } = await ciFakes({ ado: { tokens: [pat] } });
-  const login = await tfx(['login', '--service-url', ado.url, '--token', pat, '--no-prompt'], suite.env('status-login').env);
+  const home = suite.env('status'); // the default URL is this HOME's
+  const login = await tfx(['login', '--service-url', ado.url, '--token', pat, '--no-prompt'], home.env);
   assert.equal(login.code, 0, login.stderr);
   const status = async (vars) => {
-    const r = await tfxAuth(['status', '--json'], suite.env('status', vars).env);
+    const r = await tfxAuth(['status', '--json'], { ...home.env, ...vars });
     return { code: r.code, report: JSON.parse(r.stdout) };
   };
   for (const [name, named] of [['sp-secret', false], ['azure-pipelines', true]]) {
