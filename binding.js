@@ -129,9 +129,14 @@ if (!prototype.complete.tfxAuthChecked) {
 }
 exports.EntraSignIn = native.EntraSignIn;
 
-// Node scripts reusing the login (script-api.js): built on the checked exports above.
-const scripts = require('./script-api.js').forAddon(exports);
-exports.getAuthorizationHeader = scripts.getAuthorizationHeader;
-exports.getRequestHandler = scripts.getRequestHandler;
-exports.getWebApi = scripts.getWebApi;
+// Node scripts reusing the login (script-api.js), built on the checked exports above; loaded on
+// first use, so `tfx login`'s fast path and `tfx-auth` never load it (nor node:https).
+let scripts;
+const script = (name) => function tfxAuthScript(...args) {
+  if (!scripts) scripts = require('./script-api.js').forAddon(exports);
+  return scripts[name](...args);
+};
+exports.getAuthorizationHeader = script('getAuthorizationHeader');
+exports.getRequestHandler = script('getRequestHandler');
+exports.getWebApi = script('getWebApi');
 exports.__napiBindingTarget = native.__napiBindingTarget;

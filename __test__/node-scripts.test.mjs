@@ -12,6 +12,7 @@ import { makeSecret, rememberSecret, record, findLeaks, run } from './helpers.mj
 import { keyringSuite, tfx, basicHeader, PACKAGE_DIR, CWD, TFX } from './tfx-helpers.mjs';
 import { startFakeAuthority } from './fixtures/fake-authority.mjs';
 import { makeTestCA } from './fixtures/ca.mjs';
+import { startTunnel } from './net-helpers.mjs';
 
 const suite = keyringSuite('node-scripts', { before, afterEach, after });
 const closers = [];
@@ -211,6 +212,30 @@ out({ builds: (await (await api.getBuildApi()).getBuilds('P')).length });`, e.en
   assert.equal(buildRequests(ado)[0].headers.authorization, basicHeader('OAuth', token), 'https: the credential went');
   assert.equal(buildRequests(target).length, 1, 'the downgrade was followed');
   assert.deepEqual(target.requests.filter((q) => q.headers.authorization).map((q) => q.url), [], 'http: nothing');
+});
+
+test('getWebApi applies the URL\'s remembered certificate choice and tfx-auth\'s proxy (lower-case https_proxy with user:password)', async () => {
+  const token = makeSecret('pat');
+  const pki = await makeTestCA(join(suite.base, 'pki-skip'));
+  const ado = await suite.server({ https: { key: pki.key, cert: pki.cert }, tokens: [token] }); // a CA nobody trusts
+  const tunnel = await startTunnel(ado.port);
+  closers.push(() => tunnel.close());
+  const proxyPassword = makeSecret('proxypw');
+  const proxied = `http://peter:${proxyPassword}@${new URL(tunnel.url).host}`;
+  const e = suite.env('skip-proxy', { https_proxy: proxied });
+  await storeCredential(e, ado.url, { type: 'pat', token });
+  const list = `try { ${LIST_BUILDS(ado.url)} } catch (e) { out({ failed: String(e.code ?? e.message).slice(0, 40) }); }`;
+  const refused = await script(list, e.env);
+  assert.equal(refused.code, 0, refused.stderr);
+  assert.ok(refused.out.failed, `the untrusted certificate is refused: ${JSON.stringify(refused.out)}`);
+  const skip = await script(`await auth.setSkipCertValidation(${JSON.stringify(ado.url)}, true); out(true);`, e.env);
+  assert.deepEqual([skip.code, skip.out], [0, true], skip.stderr);
+  const r = await script(list, e.env);
+  assert.deepEqual([r.code, r.out], [0, { builds: 0 }], r.stderr);
+  assert.equal(buildRequests(ado).at(-1).headers.authorization, basicHeader('OAuth', token));
+  const port = new URL(ado.url).port;
+  assert.ok(tunnel.connects.length >= 2 && tunnel.connects.every((c) => c === `CONNECT 127.0.0.1:${port}`), tunnel.connects.join());
+  assert.ok(tunnel.heads.every((h) => h.includes(`Proxy-Authorization: ${basicHeader('peter', proxyPassword)}`)), 'the proxy\'s user:password');
 });
 
 test('getRequestHandler and getAuthorizationHeader (fetch): each script exits within a second of its last request', async () => {

@@ -8,13 +8,13 @@
 // no internet) to the fake gallery serving a certificate for it from a CA made at test time.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { makeSecret, rememberSecret, record, findLeaks } from './helpers.mjs';
 import { keyringSuite, tfx, basicHeader, CWD, TFX } from './tfx-helpers.mjs';
 import { startFakeAuthority } from './fixtures/fake-authority.mjs';
 import { makeTestCA } from './fixtures/ca.mjs';
+import { startTunnel } from './net-helpers.mjs';
 
 const suite = keyringSuite('tfx-wire-form', { before, afterEach, after });
 const closers = [];
@@ -58,42 +58,6 @@ test('tfx build list with TFX_ENTRA_TOKEN sends Bearer to Azure DevOps; a PAT st
   assert.equal(show.code, 0, show.stderr);
   assert.deepEqual(authorizations(gallery, /\/_apis\/public\/gallery\/publishers\//i), [basicHeader('OAuth', pat)]);
 });
-
-/** A CONNECT proxy on loopback that tunnels every target to 127.0.0.1:`port` and records it. */
-async function startTunnel(port) {
-  const connects = [];
-  const sockets = new Set();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => {});
-    let head = Buffer.alloc(0);
-    const onData = (chunk) => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      client.off('data', onData);
-      const [method, target] = head.subarray(0, end).toString('latin1').split(' ');
-      connects.push(`${method} ${target}`);
-      if (method !== 'CONNECT') { client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n'); return; }
-      const upstream = net.connect(port, '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-        upstream.write(head.subarray(end + 4));
-        client.pipe(upstream).pipe(client);
-      });
-      sockets.add(upstream);
-      upstream.on('close', () => sockets.delete(upstream));
-      upstream.on('error', () => client.destroy());
-    };
-    client.on('data', onData);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    connects,
-    close: () => { for (const s of sockets) s.destroy(); return new Promise((resolve) => server.close(resolve)); },
-  };
-}
 
 test('tfx login --auth-type entra --service-url https://marketplace.visualstudio.com validates with connectionData in the Marketplace form (Basic)', async () => {
   const pki = await makeTestCA(join(suite.base, 'pki'), { hosts: ['marketplace.visualstudio.com'] });
