@@ -88,7 +88,7 @@ const object = (fields) => (name) => (v) => {
 const CREDENTIAL = { type: string, token: string, username: string, password: string, accessToken: string, expiresOn: number };
 const CONNECT = { proxy: string, caCertificates: strings, skipCertValidation: boolean, timeoutMs: number, signal: abortSignal };
 const ENTRA = { authority: string, tenant: string, clientId: string };
-const FLAGS = { token: string, username: string, password: string };
+const FLAGS = { token: string, username: string, password: string, skipCertValidation: boolean };
 
 function checked(args, checks) {
   return checks.map(([name, check], i) => check(name)(args[i]));
@@ -119,6 +119,7 @@ const connect = ['options', optional(object(CONNECT))];
 
 exports.accessTokenInfo = sync(native.accessTokenInfo, ['accessToken', string]);
 exports.authorizationHeader = sync(native.authorizationHeader, url, cred, ['options', optional(object({ extensionCommand: boolean }))]);
+exports.ciCredentialSource = sync(native.ciCredentialSource);
 exports.deleteCredential = promise(native.deleteCredential, url);
 exports.getAzureCliToken = promise(native.getAzureCliToken, optionalUrl);
 exports.getCredential = promise(native.getCredential, url);

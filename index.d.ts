@@ -22,7 +22,7 @@ export type TfxAuthErrorCode =
   | 'ANONYMOUS_USER' | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
-  | 'AZURE_CLI_ERROR' | 'MISSING_PEER_DEPENDENCY'
+  | 'AZURE_CLI_ERROR' | 'MISSING_PEER_DEPENDENCY' | 'ENTRA_HOST_NOT_ALLOWED' | 'CI_CREDENTIAL_MISSING'
 /**
  * What tfx-auth needs of an `AbortSignal` (it reads `aborted` and listens with `addEventListener`).
  * `new AbortController().signal` and `AbortSignal.timeout(ms)` fit, from Node or the DOM; declared
@@ -180,6 +180,35 @@ export interface AuthorizationOptions {
   extensionCommand?: boolean
 }
 
+/**
+ * The CI source the environment sets up (`TFX_AUTH_CREDENTIAL`, or a
+ * service principal's or workload identity's variables all set), or `null`;
+ * nothing is asked of anyone. It is used only for URLs the Entra host rule
+ * allows. Throws `CI_CREDENTIAL_MISSING` when the named source lacks
+ * variables, `INVALID_ARGUMENT` for an unknown `TFX_AUTH_CREDENTIAL`.
+ */
+export declare function ciCredentialSource(): CiCredentialSource | null
+
+/** The CI credential source in effect, for display (`tfx-auth status`). */
+export interface CiCredentialSource {
+  /**
+   * `'service-principal'`, `'workload-identity'`, `'azure-pipelines'`,
+   * `'github-actions'` or `'managed-identity'`: what `resolveCredential`
+   * reports as `source`.
+   */
+  source: string
+  /**
+   * Which identity from which variables, e.g. "service principal {client
+   * id} from AZURE_CLIENT_SECRET" (never a secret).
+   */
+  description: string
+  /**
+   * Named by `TFX_AUTH_CREDENTIAL` (ahead of the other environment
+   * variables), else found by its complete variables (after them).
+   */
+  named: boolean
+}
+
 /** What the server said about the connection. */
 export interface ConnectionInfo {
   /** The URL as typed (no trailing slash). */
@@ -236,6 +265,8 @@ export interface CredentialFlags {
   token?: string
   username?: string
   password?: string
+  /** `--skip-cert-validation`: no Entra token goes to the URL then. */
+  skipCertValidation?: boolean
 }
 
 /** Deletes the stored credential for a service URL; resolves to whether one existed. */
@@ -270,13 +301,16 @@ export interface EntraOptions {
  * `serviceUrl`, also `null` when the token may not be sent there: it is good
  * for every organisation of the tenant, so it goes only to Azure DevOps
  * Services over https (`dev.azure.com`, `*.visualstudio.com`) and to hosts
- * listed in `TFX_AUTH_AZURE_CLI_HOSTS`. Rejects with `AZURE_CLI_ERROR` when
+ * listed in `TFX_AUTH_ENTRA_HOSTS`, never to a URL whose certificate checks
+ * are skipped. Rejects with `AZURE_CLI_ERROR` when
  * `az` fails (for example not logged in).
  */
 export declare function getAzureCliToken(serviceUrl?: string | undefined | null): Promise<Credential | null>
 
 /**
- * The stored credential for a service URL, or `null`. A login tfx-cli left in
+ * The credential for a service URL: a CI source's (`TFX_AUTH_CREDENTIAL`,
+ * or a service principal's or workload identity's variables, for URLs the
+ * Entra host rule allows; never stored), else the stored one, or `null`. A login tfx-cli left in
  * plaintext under `~/.tfx` for this URL is moved into the store first. An
  * Entra access token is renewed first when it expires within five minutes
  * (the rotated refresh token is stored); when the refresh token is no longer
@@ -369,12 +403,20 @@ export declare function proxyFor(serviceUrl: string): string | null
 
 /**
  * The credential a command uses for `serviceUrl`, and where it came from:
- * the flags (`--username` with `--password`, else `--token`), then
- * `AZURE_DEVOPS_EXT_PAT`, `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then the
- * stored login (renewed or migrated first), then the Azure CLI (only for
- * Azure DevOps over https and the hosts in `TFX_AUTH_AZURE_CLI_HOSTS`).
+ * the flags (`--username` with `--password`, else `--token`), then the CI
+ * source `TFX_AUTH_CREDENTIAL` names, then `AZURE_DEVOPS_EXT_PAT`,
+ * `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then a service principal or
+ * workload identity whose `AZURE_*` variables are all set (one exchange per
+ * process, kept in memory until 5 minutes before expiry), then the stored login (renewed or migrated first), then the Azure CLI (only for
+ * Azure DevOps over https and the hosts in `TFX_AUTH_ENTRA_HOSTS`).
+ * Entra tokens (`TFX_ENTRA_TOKEN`, an Entra login, the Azure CLI's) count
+ * only for Azure DevOps Services over verified https and the hosts in
+ * `TFX_AUTH_ENTRA_HOSTS`, never with certificate checks skipped (the flag or
+ * the URL's setting); `SYSTEM_ACCESSTOKEN` only inside the collection
+ * `SYSTEM_COLLECTIONURI` names.
  * Resolves to `null` when none has one (tfx then prompts). Without a URL only
- * the flags and the environment count. Rejects with `AZURE_CLI_ERROR` when
+ * the flags and the environment count. Rejects with `CI_CREDENTIAL_MISSING` or
+ * `AUTHORITY_ERROR` when a CI source fails (no fall-back), with `AZURE_CLI_ERROR` when
  * `az` is on PATH but gives no token.
  */
 export declare function resolveCredential(serviceUrl?: string | undefined | null, flags?: CredentialFlags | undefined | null): Promise<ResolvedCredential | null>
@@ -384,7 +426,9 @@ export interface ResolvedCredential {
   credential: Credential
   /**
    * `'flags'`, the environment variable's name (`AZURE_DEVOPS_EXT_PAT`,
-   * `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), `'stored'` or `'azure-cli'`.
+   * `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), a CI source
+   * (`'service-principal'`, `'workload-identity'`, `'azure-pipelines'`,
+   * `'github-actions'`, `'managed-identity'`), `'stored'` or `'azure-cli'`.
    */
   source: string
 }

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.EntraSignIn = nativeBinding.EntraSignIn
 module.exports.accessTokenInfo = nativeBinding.accessTokenInfo
 module.exports.authorizationHeader = nativeBinding.authorizationHeader
+module.exports.ciCredentialSource = nativeBinding.ciCredentialSource
 module.exports.deleteCredential = nativeBinding.deleteCredential
 module.exports.getAzureCliToken = nativeBinding.getAzureCliToken
 module.exports.getCredential = nativeBinding.getCredential

@@ -22,6 +22,11 @@ const loadAddon = tfxHelpers.loadAddon ?? (() => createRequire(import.meta.url)(
 const CWD = tfxHelpers.CWD ?? ROOT;
 
 const self = isolateThisProcess('entra-self');
+// The fakes run on loopback, outside Azure DevOps Services: Entra tokens may go there only
+// because the user lists the host (the Entra host rule, src/entra/hosts.rs). Set before the
+// addon loads: it reads the environment once.
+const LISTED = { TFX_AUTH_ENTRA_HOSTS: '127.0.0.1' };
+process.env.TFX_AUTH_ENTRA_HOSTS = LISTED.TFX_AUTH_ENTRA_HOSTS;
 const base = mkdtempSync(join(tmpdir(), 'tfx-entra-'));
 const PATH = [dirname(process.execPath), ...(process.env.PATH || '').split(':')].join(':');
 const SCOPE = `${RESOURCE}/.default offline_access`;
@@ -57,7 +62,7 @@ async function fakes(authorityOptions = {}, adoOptions = {}) {
 }
 
 const env = (label, authority, extra = {}) =>
-  commandEnv(base, label, keyring.address, { PATH, TFX_AUTH_ENTRA_AUTHORITY: authority.url, ...extra });
+  commandEnv(base, label, keyring.address, { PATH, TFX_AUTH_ENTRA_AUTHORITY: authority.url, ...LISTED, ...extra });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function until(condition, what, timeoutMs = 10_000) {
@@ -484,13 +489,13 @@ test('environment sources: flags > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYST
   const pipelineToken = authority.issueAccessToken();
   const e = env('sources', authority);
   assert.equal((await tfx(['login', '--service-url', ado.url, '--token', storedPat, '--no-prompt'], e.env)).code, 0);
-  const all = { AZURE_DEVOPS_EXT_PAT: envPat, TFX_ENTRA_TOKEN: entraToken.token, SYSTEM_ACCESSTOKEN: pipelineToken.token };
+  const all = { AZURE_DEVOPS_EXT_PAT: envPat, TFX_ENTRA_TOKEN: entraToken.token, SYSTEM_ACCESSTOKEN: pipelineToken.token, SYSTEM_COLLECTIONURI: `${ado.url}/` };
   const { AZURE_DEVOPS_EXT_PAT: _p, ...entraAndPipeline } = all;
   const cases = [
     [['--token', flagPat], all, basicHeader('OAuth', flagPat)],
     [[], all, basicHeader('OAuth', envPat)],
     [[], entraAndPipeline, `Bearer ${entraToken.token}`],
-    [[], { SYSTEM_ACCESSTOKEN: pipelineToken.token }, `Bearer ${pipelineToken.token}`],
+    [[], { SYSTEM_ACCESSTOKEN: pipelineToken.token, SYSTEM_COLLECTIONURI: ado.url }, `Bearer ${pipelineToken.token}`],
     [[], { TFX_ENTRA_TOKEN: '  ' }, basicHeader('OAuth', storedPat)],
   ];
   for (const [flags, extra, header] of cases) {
@@ -504,7 +509,7 @@ test('environment sources: flags > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYST
     kind: 'env', label: 'environment (TFX_ENTRA_TOKEN)', variable: 'TFX_ENTRA_TOKEN', defaultServiceUrl: ado.url,
     authType: 'entra', expiresOn: iso(entraToken.expiresOn * 1000),
   });
-  assert.equal((await source({ SYSTEM_ACCESSTOKEN: pipelineToken.token })).variable, 'SYSTEM_ACCESSTOKEN');
+  assert.equal((await source({ SYSTEM_ACCESSTOKEN: pipelineToken.token, SYSTEM_COLLECTIONURI: ado.url })).variable, 'SYSTEM_ACCESSTOKEN');
   assert.equal((await source(all)).variable, 'AZURE_DEVOPS_EXT_PAT');
   const human = await tfxAuth(['status'], { ...e.env, ...entraAndPipeline });
   assert.ok(human.stdout.includes(`\nCredential in effect: environment (TFX_ENTRA_TOKEN) (a Microsoft Entra ID access token, valid until ${iso(entraToken.expiresOn * 1000)}); tfx commands without --token or --username/--password use it instead of a stored login\n`), human.stdout);
@@ -520,13 +525,13 @@ test('environment sources: flags > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYST
   const azUrl = `${ado.origin}/AzCollection`;
   // Its token is good for every organisation of the tenant: never to a host that is not Azure
   // DevOps over https (this loopback server) unless the user lists it.
-  const unlisted = env('sources-az-unlisted', authority, { PATH: az.path });
+  const unlisted = env('sources-az-unlisted', authority, { PATH: az.path, TFX_AUTH_ENTRA_HOSTS: '' });
   const before = buildRequests(ado).length;
   const refused = await tfx(['build', 'list', '--project', 'P', '--service-url', azUrl, '--no-prompt'], unlisted.env);
   assert.deepEqual([refused.code, refused.stderr], [255, "error: Error: Missing required value for argument 'token'.\n"]);
   assert.deepEqual(az.calls(), [], 'az is not even asked');
   assert.equal(buildRequests(ado).length, before, 'no request reached the server');
-  const withAz = env('sources-az', authority, { PATH: az.path, TFX_AUTH_AZURE_CLI_HOSTS: '127.0.0.1' });
+  const withAz = env('sources-az', authority, { PATH: az.path, TFX_AUTH_ENTRA_HOSTS: '127.0.0.1' });
   const list = await tfx(['build', 'list', '--project', 'P', '--service-url', azUrl, '--no-prompt'], withAz.env);
   assert.deepEqual([list.code, list.stdout, list.stderr], [0, BANNER, '']);
   const azToken = bearer(buildRequests(ado).at(-1));
@@ -547,6 +552,77 @@ test('environment sources: flags > AZURE_DEVOPS_EXT_PAT > TFX_ENTRA_TOKEN > SYST
     "tfx-auth: warning: the Azure CLI gave no access token: az account get-access-token failed (ERROR: Please run 'az login' to setup account.). " +
     "Run `az login` (with the account that can open the organisation), or log in with tfx login.\n" +
     "error: Error: Missing required value for argument 'token'.\n"]);
+});
+
+test('the Entra host rule: TFX_ENTRA_TOKEN, SYSTEM_ACCESSTOKEN and az reach no server outside it; no token with --skip-cert-validation; an Entra sign-in outside it is refused before the authority hears of it', async () => {
+  const { authority, ado } = await fakes();
+  // A recording server on another port, where the job token is not issued for and which is not
+  // listed: whatever reaches it is recorded.
+  const recorder = await startFakeAdo({ bearerTokens: authority.acceptsAccessToken });
+  closers.push(() => recorder.close());
+  const entraToken = authority.issueAccessToken();
+  const jobToken = authority.issueAccessToken();
+  const az = fakeAz(authority);
+  const unlisted = { TFX_AUTH_ENTRA_HOSTS: '' };
+  const missing = "error: Error: Missing required value for argument 'token'.\n";
+  const headers = (server) => server.requests.map((q) => q.headers.authorization ?? null);
+  const cases = [
+    ['TFX_ENTRA_TOKEN to an unlisted host', [], { TFX_ENTRA_TOKEN: entraToken.token, ...unlisted }],
+    ['SYSTEM_ACCESSTOKEN with no collection named', [], { SYSTEM_ACCESSTOKEN: jobToken.token }],
+    ['SYSTEM_ACCESSTOKEN for another collection (another port)', [], { SYSTEM_ACCESSTOKEN: jobToken.token, SYSTEM_COLLECTIONURI: `${ado.url}/` }],
+    ['SYSTEM_ACCESSTOKEN for another collection (legacy name)', [], { SYSTEM_ACCESSTOKEN: jobToken.token, SYSTEM_TEAMFOUNDATIONCOLLECTIONURI: `${recorder.origin}/Other/` }],
+    ['TFX_ENTRA_TOKEN with --skip-cert-validation', ['--skip-cert-validation'], { TFX_ENTRA_TOKEN: entraToken.token }],
+    ['the Azure CLI with --skip-cert-validation', ['--skip-cert-validation'], { PATH: az.path }],
+  ];
+  for (const [what, flags, extra] of cases) {
+    const e = env('rule', authority, extra);
+    const r = await tfx(['build', 'list', '--project', 'P', '--service-url', recorder.url, '--no-prompt', ...flags], e.env);
+    assert.deepEqual([r.code, r.stderr], [255, missing], what);
+    assert.deepEqual(headers(recorder), [], `${what}: nothing reached the recording server`);
+    assert.deepEqual(headers(ado), [], `${what}: nor the pipeline's own server`);
+  }
+  assert.deepEqual(az.calls(), [], 'az was not even asked');
+  // The same URL and tokens where the rule allows them: the recorder would have seen them.
+  const allowed = [
+    [{ TFX_ENTRA_TOKEN: entraToken.token }, `Bearer ${entraToken.token}`],
+    [{ SYSTEM_ACCESSTOKEN: jobToken.token, SYSTEM_COLLECTIONURI: `${recorder.url}/` }, `Bearer ${jobToken.token}`],
+  ];
+  for (const [extra, header] of allowed) {
+    const r = await tfx(['build', 'list', '--project', 'P', '--service-url', recorder.url, '--no-prompt'], env('rule-ok', authority, extra).env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(buildRequests(recorder).at(-1).headers.authorization, header);
+  }
+  const seen = recorder.requests.length;
+  // The JS API decides alike: the flag, and the URL's remembered choice.
+  const viaApi = await runAddonScript(`
+    out(await addon.resolveCredential(${JSON.stringify(recorder.url)}, { skipCertValidation: true }));
+    await addon.setSkipCertValidation(${JSON.stringify(recorder.url)}, true);
+    out(await addon.resolveCredential(${JSON.stringify(recorder.url)}));
+    out((await addon.resolveCredential(${JSON.stringify(`${ado.url}/`)}))?.source);`,
+  env('rule-api', authority, { TFX_ENTRA_TOKEN: entraToken.token }).env);
+  assert.deepEqual(viaApi.stdout.trim().split('\n').map((l) => JSON.parse(l)), [null, null, 'TFX_ENTRA_TOKEN'], viaApi.stderr);
+
+  // An Entra sign-in for plain http to a host that is not this machine (a name that resolves
+  // nowhere, RFC 6761), with the tenant given so not even discovery would be needed first.
+  const before = authority.requests.length;
+  const far = 'http://tfs.fabfiber.invalid:8080/tfs/DefaultCollection';
+  const e = env('rule-login', authority, { TFX_AUTH_ENTRA_TENANT: 'fabfiber.com' });
+  const login = await tfx(['login', '--auth-type', 'entra', '--service-url', far, '--no-prompt'], e.env);
+  assert.equal(login.code, 255);
+  assert.match(login.stderr, /a Microsoft Entra ID token is not sent to http:\/\/tfs\.fabfiber\.invalid:8080\/tfs\/DefaultCollection: it is plain http to a host that is not this machine/);
+  const skipped = await tfx(['login', '--auth-type', 'entra', '--service-url', ado.url, '--skip-cert-validation', '--no-prompt'], e.env);
+  assert.equal(skipped.code, 255);
+  assert.match(skipped.stderr, /certificate checks are skipped for it/);
+  const api = await runAddonScript(`
+    for (const [url, options] of [[${JSON.stringify(far)}, {}], [${JSON.stringify(recorder.url)}, {}], [${JSON.stringify(ado.url)}, { skipCertValidation: true }]]) {
+      try { await addon.startEntraLogin(url, options); out('started'); } catch (e) { out(e.code); }
+    }
+    try { await addon.login(${JSON.stringify(recorder.url)}, { type: 'entra', accessToken: ${JSON.stringify(entraToken.token)} }); out('stored'); } catch (e) { out(e.code); }`,
+  env('rule-login-api', authority, { TFX_AUTH_ENTRA_TENANT: 'fabfiber.com', ...unlisted }).env);
+  assert.deepEqual(api.stdout.trim().split('\n').map((l) => JSON.parse(l)),
+    ['ENTRA_HOST_NOT_ALLOWED', 'ENTRA_HOST_NOT_ALLOWED', 'ENTRA_HOST_NOT_ALLOWED', 'ENTRA_HOST_NOT_ALLOWED'], api.stderr);
+  assert.equal(authority.requests.length, before, 'the authority was not contacted');
+  assert.equal(recorder.requests.length, seen, 'nor the organisation: the login was refused before validation');
 });
 
 test('leak check: no token, refresh token or device code in any output, nor in any file under the test folders', () => {

@@ -35,6 +35,8 @@ function diagnose(code, login, timeoutMs) {
     case 'REAUTH_REQUIRED': return ['The Microsoft Entra sign-in can no longer be renewed', relogin];
     case 'AUTHORITY_ERROR': return ['Microsoft Entra ID refused to renew the sign-in', `check TFX_AUTH_ENTRA_AUTHORITY and TFX_AUTH_ENTRA_CLIENT_ID, then ${relogin}`];
     case 'INVALID_CREDENTIAL': return ['The stored credential is unusable', relogin];
+    case 'CI_CREDENTIAL_MISSING': return ['The CI credential named by TFX_AUTH_CREDENTIAL lacks variables', 'set the variables the message names, or unset TFX_AUTH_CREDENTIAL'];
+    case 'ENTRA_HOST_NOT_ALLOWED': return ['Microsoft Entra tokens are not sent to this URL', `add its host to TFX_AUTH_ENTRA_HOSTS (https only, certificate checks on), or use a personal access token: tfx login --service-url ${url}`];
     case 'NOT_AZURE_DEVOPS':
     case 'INVALID_URL':
       return ['The URL does not answer like an Azure DevOps collection', `run: tfx-auth logout ${url}, then tfx login --service-url <the organisation or collection URL>`];
@@ -137,10 +139,43 @@ async function checkLogin(addon, login, timeoutMs) {
   return result;
 }
 
-// Which credential a tfx command without flags uses (precedence: tfx/credential.js).
-async function credentialSource(addon, env, defaultServiceUrl) {
+// A CI source (TFX_AUTH_CREDENTIAL, or a service principal's or workload identity's variables),
+// checked live like a stored login: its token, from one exchange, against the default URL.
+async function ciSource(addon, ci, defaultServiceUrl, timeoutMs) {
+  const source = { kind: 'ci', label: ci.description, source: ci.source, named: ci.named, authType: 'entra', defaultServiceUrl };
+  if (!defaultServiceUrl) return source;
+  const login = { serviceUrl: defaultServiceUrl, authType: 'entra' };
+  try {
+    const resolved = await addon.resolveCredential(defaultServiceUrl, {});
+    if (!resolved || resolved.source !== ci.source) return { ...source, appliesToDefault: false };
+    source.expiresOn = isoTime(resolved.credential.expiresOn);
+    const info = await addon.validateConnection(defaultServiceUrl, resolved.credential, { timeoutMs });
+    source.valid = true;
+    source.user = info.authenticatedUser;
+  } catch (err) {
+    const code = err && err.code ? String(err.code) : 'ERROR';
+    const [summary, fix] = diagnose(code, login, timeoutMs);
+    source.valid = false;
+    source.error = { code, message: String(err && err.message ? err.message : err), summary, fix };
+    if (err && typeof err.status === 'number') source.error.status = err.status;
+  }
+  return source;
+}
+
+// Which credential a tfx command without flags uses (precedence: src/auth/resolve.rs).
+async function credentialSource(addon, env, defaultServiceUrl, timeoutMs) {
+  let ci = null;
+  try {
+    ci = typeof addon.ciCredentialSource === 'function' ? addon.ciCredentialSource() : null;
+  } catch (err) {
+    const code = err && err.code ? String(err.code) : 'ERROR';
+    const [summary, fix] = diagnose(code, { serviceUrl: defaultServiceUrl ?? '' }, timeoutMs);
+    return { kind: 'ci', label: 'CI credential (TFX_AUTH_CREDENTIAL)', defaultServiceUrl, valid: false, error: { code, message: String(err.message ?? err), summary, fix } };
+  }
+  if (ci && ci.named) return ciSource(addon, ci, defaultServiceUrl, timeoutMs);
   // The environment's part of the addon's precedence (no URL: flags and variables only).
   const fromEnv = await addon.resolveCredential(null, {});
+  if (ci && !fromEnv) return ciSource(addon, ci, defaultServiceUrl, timeoutMs);
   if (fromEnv) {
     const variable = fromEnv.source;
     const source = { kind: 'env', label: `environment (${variable})`, variable, defaultServiceUrl };
@@ -171,7 +206,16 @@ function describeSource(source) {
       return `${source.label}${what}; tfx commands without --token or --username/--password use it instead of a stored login`;
     }
     case 'stored': return `${source.label} for the default URL ${printable(source.defaultServiceUrl)}`;
-    case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for Azure DevOps URLs (https://dev.azure.com, *.visualstudio.com, TFX_AUTH_AZURE_CLI_HOSTS) without a stored login`;
+    case 'ci': {
+      const how = source.named ? 'named by TFX_AUTH_CREDENTIAL' : 'its variables are set';
+      const where = 'for Azure DevOps URLs (https://dev.azure.com, *.visualstudio.com, TFX_AUTH_ENTRA_HOSTS), one token exchange per command, nothing stored';
+      let check = '';
+      if (source.error) check = `; ${source.error.summary}: ${printable(source.error.message)} (${source.error.fix})`;
+      else if (source.valid) check = `; checked against ${printable(source.defaultServiceUrl)} as ${printable(describeUser(source.user ?? {}))}${until}`;
+      else if (source.appliesToDefault === false) check = `; not used for the default URL ${printable(source.defaultServiceUrl)}`;
+      return `${printable(source.label)} (${how}) ${where}${check}`;
+    }
+    case 'azure-cli': return `${source.label} (a Microsoft Entra ID access token${until}) for Azure DevOps URLs (https://dev.azure.com, *.visualstudio.com, TFX_AUTH_ENTRA_HOSTS) without a stored login`;
     default: return source.azureCli ? `none (the Azure CLI gave no token: ${printable(source.azureCli.message)})` : 'none';
   }
 }
@@ -236,7 +280,7 @@ async function status(addon, values, io) {
     return { serviceUrl: login.serviceUrl, authType: login.authType, isDefault: login.isDefault, valid: false, error: { code: 'ERROR', message, summary, fix } };
   })));
   io.tfx = describeTfxOnPath(io.env);
-  const report = { storage, source: await credentialSource(addon, io.env, defaultServiceUrl), logins };
+  const report = { storage, source: await credentialSource(addon, io.env, defaultServiceUrl, timeoutMs), logins };
   if (values.json) {
     const forJson = {
       ...report,

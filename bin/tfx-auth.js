@@ -42,10 +42,14 @@ Usage:
 Logging in is tfx's job: tfx login --service-url <url> [--token <pat> | --auth-type basic |
 --auth-type entra] (entra: a Microsoft Entra ID sign-in with a code shown on stderr).
 A tfx command's credential comes from, in order: --token or --username/--password,
-${ENV_PAT} (a PAT), ${ENV_ENTRA} (an Entra access token),
-${ENV_PIPELINE} (the Azure Pipelines job token), the stored login, the Azure CLI
+the CI source TFX_AUTH_CREDENTIAL names (service-principal, workload-identity,
+azure-pipelines, github-actions, managed-identity), ${ENV_PAT} (a PAT),
+${ENV_ENTRA} (an Entra access token), ${ENV_PIPELINE} (the Azure Pipelines job
+token), a service principal or workload identity whose AZURE_* variables are all
+set, the stored login, the Azure CLI
 (az on PATH; only for https://dev.azure.com, *.visualstudio.com and the hosts in
-TFX_AUTH_AZURE_CLI_HOSTS), tfx's prompts.
+TFX_AUTH_ENTRA_HOSTS), tfx's prompts. Entra tokens go only to those hosts over
+verified https; SYSTEM_ACCESSTOKEN only into SYSTEM_COLLECTIONURI.
 Other environment: TFX_AUTH_STORE=keyring|file, TFX_AUTH_KEYRING_TIMEOUT_MS,
 TFX_AUTH_ENTRA_AUTHORITY, TFX_AUTH_ENTRA_TENANT, TFX_AUTH_ENTRA_CLIENT_ID.
 `;

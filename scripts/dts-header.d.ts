@@ -22,7 +22,7 @@ export type TfxAuthErrorCode =
   | 'ANONYMOUS_USER' | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
-  | 'AZURE_CLI_ERROR' | 'MISSING_PEER_DEPENDENCY'
+  | 'AZURE_CLI_ERROR' | 'MISSING_PEER_DEPENDENCY' | 'ENTRA_HOST_NOT_ALLOWED' | 'CI_CREDENTIAL_MISSING'
 /**
  * What tfx-auth needs of an `AbortSignal` (it reads `aborted` and listens with `addEventListener`).
  * `new AbortController().signal` and `AbortSignal.timeout(ms)` fit, from Node or the DOM; declared

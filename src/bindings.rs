@@ -280,7 +280,9 @@ pub fn storage_info(env: Env) -> napi::Result<StorageInfo> {
     ))
 }
 
-/// The stored credential for a service URL, or `null`. A login tfx-cli left in
+/// The credential for a service URL: a CI source's (`TFX_AUTH_CREDENTIAL`,
+/// or a service principal's or workload identity's variables, for URLs the
+/// Entra host rule allows; never stored), else the stored one, or `null`. A login tfx-cli left in
 /// plaintext under `~/.tfx` for this URL is moved into the store first. An
 /// Entra access token is renewed first when it expires within five minutes
 /// (the rotated refresh token is stored); when the refresh token is no longer
@@ -296,7 +298,22 @@ pub fn get_credential<'env>(
             let url = ServiceUrl::parse(&service_url)?;
             let logins = logins()?;
             let cancel = Cancel::default();
-            let authority = HttpAuthority::new(http_clients(), &CoreOptions::default(), &cancel);
+            let options = CoreOptions::default();
+            let authority = HttpAuthority::new(http_clients(), &options, &cancel);
+            let identity =
+                crate::entra::identity_http::HttpIdentity::new(http_clients(), &options, &cancel);
+            let env = resolve::source_env();
+            let ci = crate::auth::resolve::ci_credential(
+                logins,
+                &authority,
+                &identity,
+                &url,
+                env,
+                unix_now(),
+            );
+            if let Some(credential) = ci.await? {
+                return Ok(Some(credential));
+            }
             current_credential(logins, &authority, &url, unix_now()).await
         },
         |credential: Option<CoreCredential>| Ok(credential.as_ref().map(credential_to_js)),

@@ -130,6 +130,35 @@ pub enum Error {
         reason: String,
     },
 
+    /// A CI credential source named by `TFX_AUTH_CREDENTIAL` lacks variables.
+    #[error(
+        "the {source_name} credential (TFX_AUTH_CREDENTIAL) needs {}, which {} not set{}",
+        missing.join(", "),
+        if missing.len() == 1 { "is" } else { "are" },
+        hint.map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    CiCredentialMissing {
+        source_name: &'static str,
+        missing: Vec<&'static str>,
+        hint: Option<&'static str>,
+    },
+
+    /// A CI exchange refused: by the authority, the pipeline's OIDC API,
+    /// GitHub's token service or a managed identity endpoint.
+    #[error("{endpoint} refused the {source_name} credential: {reason}. {advice}")]
+    CiRefused {
+        source_name: &'static str,
+        endpoint: String,
+        status: Option<u16>,
+        reason: String,
+        advice: &'static str,
+    },
+
+    #[error(
+        "a Microsoft Entra ID token is not sent to {url}: {reason}. Entra tokens open every organisation the account can reach, so they go only to Azure DevOps Services over verified https (dev.azure.com, *.visualstudio.com) and to hosts listed in TFX_AUTH_ENTRA_HOSTS; use a personal access token for this server."
+    )]
+    EntraHostNotAllowed { url: String, reason: &'static str },
+
     #[error(
         "the Azure CLI gave no access token: {reason}. Run `az login` (with the account that can open the organisation), or log in with tfx login."
     )]
@@ -163,6 +192,9 @@ impl Error {
             Error::SignInExpired { .. } => "SIGN_IN_EXPIRED",
             Error::Authority { .. } => "AUTHORITY_ERROR",
             Error::AzureCli { .. } => "AZURE_CLI_ERROR",
+            Error::EntraHostNotAllowed { .. } => "ENTRA_HOST_NOT_ALLOWED",
+            Error::CiCredentialMissing { .. } => "CI_CREDENTIAL_MISSING",
+            Error::CiRefused { .. } => "AUTHORITY_ERROR",
         }
     }
 
@@ -176,7 +208,8 @@ impl Error {
             | Error::ServerError { status, .. } => Some(*status),
             Error::NotAzureDevOps { status, .. }
             | Error::Proxy { status, .. }
-            | Error::Authority { status, .. } => *status,
+            | Error::Authority { status, .. }
+            | Error::CiRefused { status, .. } => *status,
             _ => None,
         }
     }

@@ -66,13 +66,22 @@ fn check_owner(path: &Path, meta: &fs::Metadata) -> Result<()> {
     if owned_by_current_user(meta) {
         return Ok(());
     }
-    Err(Error::store(
+    Err(foreign(path))
+}
+
+fn foreign(path: &Path) -> Error {
+    Error::store(
         format!(
             "{} belongs to another user, who could change your logins or turn certificate checks off; remove it (as that user or root) and log in again",
             path.display()
         ),
         None,
-    ))
+    )
+}
+
+/// An error from the system (EACCES), not one [`read_regular_file`] made.
+fn is_os_error(e: &std::io::Error) -> bool {
+    e.raw_os_error().is_some()
 }
 
 /// Removes group and other permission bits beyond `mode` (Unix).
@@ -90,6 +99,84 @@ fn tighten(path: &Path, meta: &fs::Metadata, mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Reads a small file the user keeps (settings, tfx-cli's files under
+/// `~/.tfx`), trusting nothing about the path: the last component is opened
+/// without following a link and without blocking (a FIFO would wait for a
+/// writer forever), and what was opened must be a regular file of the
+/// current user's, of at most `max_bytes`; only then is it read (at most
+/// `max_bytes`, so `/dev/zero` cannot get in through a race either).
+/// `Ok(None)`: there is no such file (or a folder on the way is missing).
+///
+/// Windows: `FILE_FLAG_OPEN_REPARSE_POINT` opens a link itself, which is then
+/// refused as no regular file; named pipes live outside the file system, and
+/// the profile's ACLs stand in for the owner check.
+///
+/// # Errors
+/// `InvalidInput` for a link, FIFO, device or folder; `PermissionDenied` for
+/// another user's file; `InvalidData` when larger than `max_bytes`; and the
+/// read's own errors.
+pub fn read_regular_file(
+    path: &Path,
+    max_bytes: u64,
+) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+    use std::io::Error as IoError;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+        options.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            return Ok(None);
+        }
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(IoError::new(
+                ErrorKind::InvalidInput,
+                "a symbolic link, not a file",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if meta.file_type().is_symlink() || !meta.is_file() {
+        return Err(IoError::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if !owned_by_current_user(&meta) {
+        return Err(IoError::new(
+            ErrorKind::PermissionDenied,
+            "it belongs to another user",
+        ));
+    }
+    let too_big = || {
+        IoError::new(
+            ErrorKind::InvalidData,
+            format!("larger than {max_bytes} bytes"),
+        )
+    };
+    if meta.len() > max_bytes {
+        return Err(too_big());
+    }
+    let mut raw = Zeroizing::new(Vec::new());
+    file.take(max_bytes + 1).read_to_end(&mut raw)?;
+    if raw.len() as u64 > max_bytes {
+        return Err(too_big());
+    }
+    Ok(Some(raw))
+}
+
+/// The most a settings document may hold: thousands of logins' settings.
+pub const MAX_JSON_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Reads a JSON document; a missing file reads as `T::default()`.
 /// The raw bytes are wiped after parsing because they may hold secrets.
 ///
@@ -100,19 +187,17 @@ pub fn read_json<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
     if let Some(dir) = path.parent() {
         check_private_dir(dir)?;
     }
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(T::default()),
+    let raw = match read_regular_file(path, MAX_JSON_BYTES) {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return Ok(T::default()),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied && !is_os_error(&e) => {
+            return Err(foreign(path));
+        }
         Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
     };
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
-    check_owner(path, &meta)?;
-    tighten(path, &meta, 0o600)?;
-    let mut raw = Zeroizing::new(Vec::new());
-    file.read_to_end(&mut raw)
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        tighten(path, &meta, 0o600)?;
+    }
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -165,12 +250,23 @@ pub fn lock_exclusive(path: &Path) -> Result<LockGuard> {
     if let Some(dir) = path.parent() {
         ensure_private_dir(dir)?;
     }
-    let file = private_options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
+    let mut options = private_options();
+    options.read(true).write(true).create(true).truncate(false);
+    // A link or FIFO planted in its place is refused, not followed or waited on.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    let file = options
         .open(path)
+        .and_then(|f| match f.metadata()?.is_file() {
+            true => Ok(f),
+            false => Err(std::io::Error::new(
+                ErrorKind::InvalidInput,
+                "not a regular file",
+            )),
+        })
         .map_err(|e| Error::io(format!("cannot open lock file {}", path.display()), e))?;
     FileExt::lock_exclusive(&file)
         .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
@@ -290,6 +386,53 @@ mod tests {
         ] {
             assert_eq!(err.code(), "STORE_ERROR");
         }
+    }
+
+    /// Settings, and every file under `~/.tfx`, are read through this one helper.
+    #[cfg(unix)]
+    #[test]
+    fn only_a_small_regular_file_of_ours_is_read_and_nothing_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        fs::write(p("file"), b"{}").unwrap();
+        fs::write(p("big"), vec![b' '; 65]).unwrap();
+        std::os::unix::fs::symlink(p("file"), p("link")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", p("zero")).unwrap();
+        let fifo = std::ffi::CString::new(p("fifo").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let read = |name: &str| match read_regular_file(&d.join(name), 64) {
+                Ok(Some(raw)) => Ok(raw.to_vec()),
+                Ok(None) => Err(None),
+                Err(e) => Err(Some(e.kind())),
+            };
+            let kinds: Vec<_> = ["file", "missing", "big", "link", "zero", "fifo", "."]
+                .into_iter()
+                .map(read)
+                .collect();
+            let json = read_json::<BTreeMap<String, u32>>(&d.join("fifo")).map_err(|e| e.code());
+            tx.send((kinds, json)).unwrap();
+        });
+        let (kinds, json) = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a FIFO blocked the read");
+        let refused = Err(Some(ErrorKind::InvalidInput));
+        assert_eq!(
+            kinds,
+            [
+                Ok(b"{}".to_vec()),
+                Err(None),
+                Err(Some(ErrorKind::InvalidData)),
+                refused.clone(),
+                refused.clone(),
+                refused.clone(),
+                refused,
+            ]
+        );
+        assert_eq!(json, Err("STORE_ERROR"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! roots, `NODE_EXTRA_CA_CERTS` and per-call CAs; skipping certificate checks
 //! is explicit and per call; proxies come from the call or the environment;
 //! connect and total timeouts; at most 5 redirects (reqwest drops
-//! `Authorization` on cross-host hops); keep-alive clients reused per configuration.
+//! `Authorization` on cross-host hops), none for OAuth endpoints
+//! ([`HttpClients::for_oauth`]); keep-alive clients reused per configuration.
 
 mod failure;
 mod tls;
@@ -119,6 +120,7 @@ struct ClientKey {
     cas: Vec<String>,
     skip_cert_validation: bool,
     timeout: Duration,
+    follow_redirects: bool,
 }
 
 impl HttpClients {
@@ -134,6 +136,26 @@ impl HttpClients {
     /// # Errors
     /// `PROXY_ERROR` for an unusable proxy URL, `TLS_ERROR` for unusable CAs.
     pub fn for_url(&self, url: &ServiceUrl, options: &ConnectOptions) -> Result<Transport> {
+        self.transport(url, options, true)
+    }
+
+    /// The client for the sign-in authority and tenant discovery: it follows
+    /// no redirect, so a 3xx reaches the caller as an answer. A 307/308
+    /// would re-post the form (a device code, a refresh token) to wherever
+    /// it points, https to http included.
+    ///
+    /// # Errors
+    /// As [`HttpClients::for_url`].
+    pub fn for_oauth(&self, url: &ServiceUrl, options: &ConnectOptions) -> Result<Transport> {
+        self.transport(url, options, false)
+    }
+
+    fn transport(
+        &self,
+        url: &ServiceUrl,
+        options: &ConnectOptions,
+        follow_redirects: bool,
+    ) -> Result<Transport> {
         let proxy = effective_proxy(url, options.proxy.as_deref(), &|name| self.env.get(name))?;
         let extra_ca_file = self
             .env
@@ -144,6 +166,7 @@ impl HttpClients {
             cas: options.ca_certificates.clone(),
             skip_cert_validation: options.skip_cert_validation,
             timeout: options.timeout(),
+            follow_redirects,
         };
         let shown_proxy = proxy.as_ref().map(display_proxy);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -154,7 +177,18 @@ impl HttpClients {
                 extra_ca_file,
             });
         }
-        let client = build_client(url, proxy.as_ref(), options, extra_ca_file.as_deref())?;
+        let redirects = if follow_redirects {
+            reqwest::redirect::Policy::limited(MAX_REDIRECTS)
+        } else {
+            reqwest::redirect::Policy::none()
+        };
+        let client = build_client(
+            url,
+            proxy.as_ref(),
+            options,
+            extra_ca_file.as_deref(),
+            redirects,
+        )?;
         cache.insert(key, client.clone());
         Ok(Transport {
             client,
@@ -169,6 +203,7 @@ fn build_client(
     proxy: Option<&Url>,
     options: &ConnectOptions,
     extra_ca_file: Option<&str>,
+    redirects: reqwest::redirect::Policy,
 ) -> Result<reqwest::Client> {
     // reqwest needs a process-wide provider even for plain http; ours is ring.
     // An error only means one is installed already.
@@ -178,7 +213,7 @@ fn build_client(
         .user_agent(concat!("tfx-auth/", env!("CARGO_PKG_VERSION")))
         .timeout(timeout)
         .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .redirect(redirects)
         .no_proxy();
     if let Some(proxy) = proxy {
         // reqwest turns the proxy URL's user:password into Proxy-Authorization.

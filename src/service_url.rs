@@ -150,6 +150,11 @@ impl ServiceUrl {
         self.url.host_str().unwrap_or_default()
     }
 
+    /// The parsed URL (as typed, trailing slash removed).
+    pub fn as_url(&self) -> &Url {
+        &self.url
+    }
+
     /// The names tfx-cli may have used for this URL's plaintext login folder
     /// under `~/.tfx/` (it escaped the URL exactly as typed).
     pub fn legacy_names(&self) -> Vec<String> {

@@ -67,9 +67,9 @@ function checkTfxAcceptsUrl(TfsConnection, serviceUrl) {
  * flags, environment, stored login, Azure CLI), or null: tfx then prompts. When az is there but
  * gives no token (not logged in), says so on stderr and returns null.
  */
-async function resolveCredential(addon, serviceUrl, { token, username, password } = {}, stderr = process.stderr) {
+async function resolveCredential(addon, serviceUrl, { token, username, password, skipCertValidation } = {}, stderr = process.stderr) {
   try {
-    return await addon.resolveCredential(serviceUrl, { token, username, password });
+    return await addon.resolveCredential(serviceUrl, { token, username, password, skipCertValidation: skipCertValidation === true });
   } catch (err) {
     if (!err || err.code !== 'AZURE_CLI_ERROR') throw err;
     stderr.write(`tfx-auth: warning: ${err.message}\n`);

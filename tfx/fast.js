@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const actions = require('./actions');
+const { readOwnFile } = require('./own-file');
 const { parseCommandLine } = require('./args');
 const { loginCredential, DEVICE_CODE } = require('./credential');
 const { TfxOutput, colorsEnabled } = require('./output');
@@ -21,12 +22,9 @@ const traceEnabled = (v) => !!v && ['1', 'true'].includes(v.trim().toLowerCase()
 // arguments. Reproducing lodash's path lookup is not worth it; any saved value sends the command
 // to tfx-cli.
 function hasSavedOptions(home) {
-  let text;
-  try {
-    text = fs.readFileSync(path.join(home, '.tfx', 'cache', '.command-options'), 'utf8');
-  } catch {
-    return false;
-  }
+  // Neither a FIFO nor a link is read: tfx-cli will not read it either (seams.js DiskCache).
+  const text = readOwnFile(path.join(home, '.tfx', 'cache', '.command-options'));
+  if (text === null) return false;
   try {
     const saved = JSON.parse(text);
     return !!saved && typeof saved === 'object' && Object.keys(saved).length > 0;

@@ -8,6 +8,7 @@
 const Module = require('node:module');
 const actions = require('./actions');
 const { createRequestHandler } = require('../request-handler');
+const { readOwnFile } = require('./own-file');
 const { loginCredential, isEntra, toWire, fromWire, DEVICE_CODE } = require('./credential');
 const { withoutSavedSecrets } = require('./saved-options');
 
@@ -66,11 +67,13 @@ async function promptCredential(args, authType, serviceUrl) {
   }
 }
 
+// skipCertValidation too: no Entra token goes to a server whose certificate is not checked.
 async function flagValues(args) {
-  const [authType, token, username, password] = await Promise.all([
+  const [authType, token, username, password, skip] = await Promise.all([
     args.authType.val(), args.token.val(true), args.username.val(true), args.password.val(true),
+    args.skipCertValidation.val(true),
   ]);
-  return { authType, token, username, password };
+  return { authType, token, username, password, skipCertValidation: skip === true };
 }
 
 // lib/credstore.js: the store object keeps tfx's interface; every call goes to the addon.
@@ -108,12 +111,14 @@ function patchDiskcache(exports) {
   expectFunctions(Base && Base.prototype, ['itemExists', 'getItem', 'setItem', 'deleteItem'], 'DiskCache.prototype');
   const ours = (store, name) => store === 'cache' && ADDON_ITEMS.has(name);
   class DiskCache extends Base {
+    // The rest is read as own-file.js reads (no link, FIFO or device, capped): absent otherwise.
     itemExists(store, name) {
-      return ours(store, name) ? Promise.resolve(false) : super.itemExists(store, name);
+      return Promise.resolve(!ours(store, name) && readOwnFile(this.getFilePath(store, name)) !== null);
     }
     getItem(store, name) {
-      if (!ours(store, name)) return super.getItem(store, name);
-      return Promise.reject(Object.assign(new Error(`tfx-auth keeps ${name} in its settings`), { code: 'ENOENT' }));
+      const text = ours(store, name) ? null : readOwnFile(this.getFilePath(store, name));
+      if (text !== null) return Promise.resolve(text);
+      return Promise.reject(Object.assign(new Error(`no usable ${name} in tfx's cache`), { code: 'ENOENT' }));
     }
     setItem(store, name, data) {
       return ours(store, name) ? Promise.resolve(null) : super.setItem(store, name, data);

@@ -48,7 +48,10 @@ impl LegacyDir {
         let names = url.legacy_names();
         let cached = self.cached_connection();
         for file in self.all()? {
-            if names.iter().any(|n| n.eq_ignore_ascii_case(&file.name))
+            // A link, FIFO or device is no login to use (the migration reports it).
+            let plain = fs::symlink_metadata(&file.path).is_ok_and(|m| m.file_type().is_file());
+            if plain
+                && names.iter().any(|n| n.eq_ignore_ascii_case(&file.name))
                 && owner_of(&file.name, cached.as_deref()).is_owned_by(url)
                 && let Some(credential) = read_login(&file.path)?
             {
@@ -70,7 +73,12 @@ impl LegacyDir {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path().join(USER_FILE);
-            if name != "cache" && path.is_file() {
+            // Neither a linked folder nor a linked file: through a link another
+            // URL's login would be read for this one, and deleted after.
+            // (`DirEntry::file_type` and `symlink_metadata` do not follow links.)
+            let real_folder = entry.file_type().is_ok_and(|t| t.is_dir());
+            let listed = fs::symlink_metadata(&path).is_ok_and(|m| !m.file_type().is_dir());
+            if name != "cache" && real_folder && listed {
                 files.push(LegacyFile {
                     owner: owner_of(&name, cached.as_deref()),
                     path,
@@ -101,9 +109,16 @@ impl LegacyDir {
         Ok(())
     }
 
+    /// `cache/<name>`, when `cache` is a real folder (not a link elsewhere).
+    fn cache_file(&self, name: &str) -> Option<PathBuf> {
+        let cache = self.root.join("cache");
+        let real = fs::symlink_metadata(&cache).is_ok_and(|m| m.file_type().is_dir());
+        real.then(|| cache.join(name))
+    }
+
     /// tfx-cli's last login URL (`cache/.connection`).
     pub fn cached_connection(&self) -> Option<String> {
-        let raw = read_own(&self.root.join("cache").join(".connection")).ok()??;
+        let raw = read_own(&self.cache_file(".connection")?).ok()??;
         let url = raw.trim();
         (!url.is_empty()).then(|| url.to_string())
     }
@@ -113,7 +128,9 @@ impl LegacyDir {
     pub fn remove_cached_connection(&self) -> Result<()> {
         let cache = self.root.join("cache");
         for name in [".connection", ".skipCertValidation"] {
-            let path = cache.join(name);
+            let Some(path) = self.cache_file(name) else {
+                return Ok(());
+            };
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -127,8 +144,8 @@ impl LegacyDir {
 
     /// tfx-cli's `.skipCertValidation` flag, read as the boolean it meant.
     pub fn cached_skip_cert_validation(&self) -> bool {
-        read_own(&self.root.join("cache").join(".skipCertValidation"))
-            .ok()
+        self.cache_file(".skipCertValidation")
+            .and_then(|path| read_own(&path).ok())
             .flatten()
             .is_some_and(|s| s.trim() == "true")
     }
@@ -226,20 +243,24 @@ fn host_may_hold_underscores(name: &str) -> bool {
 /// Reads a file of tfx-cli's; `Ok(None)` when it is missing or belongs to
 /// another user (who could otherwise plant a login, a default URL or the
 /// certificate choice in a `~/.tfx` they can write).
+/// tfx-cli's files hold a URL, a flag or one login: a few KiB at most.
+const MAX_LEGACY_FILE_BYTES: u64 = 64 * 1024;
+
+/// A file of tfx-cli's, read as [`crate::fsutil::read_regular_file`] reads
+/// (no link, FIFO or device; at most [`MAX_LEGACY_FILE_BYTES`]). One another
+/// user owns is not ours to read: `Ok(None)`, as if absent.
 fn read_own(path: &Path) -> std::io::Result<Option<Zeroizing<String>>> {
-    let mut file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
+    let raw = match crate::fsutil::read_regular_file(path, MAX_LEGACY_FILE_BYTES) {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return Ok(None),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied && e.raw_os_error().is_none() => {
             return Ok(None);
         }
         Err(e) => return Err(e),
     };
-    if !crate::fsutil::owned_by_current_user(&file.metadata()?) {
-        return Ok(None);
-    }
-    let mut text = Zeroizing::new(String::new());
-    std::io::Read::read_to_string(&mut file, &mut text)?;
-    Ok(Some(text))
+    let text = std::str::from_utf8(&raw)
+        .map_err(|_| std::io::Error::new(ErrorKind::InvalidData, "not UTF-8 text"))?;
+    Ok(Some(Zeroizing::new(text.to_string())))
 }
 
 fn read_login(path: &Path) -> Result<Option<Credential>> {
@@ -340,3 +361,6 @@ mod tests {
         assert!(!path.parent().unwrap().exists());
     }
 }
+
+#[cfg(all(test, unix))]
+mod planted;

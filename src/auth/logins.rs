@@ -60,7 +60,15 @@ pub struct Logins {
     /// Folder of the per-login lock files (see [`Logins::lock`]).
     locks: PathBuf,
     /// One secret read ahead by [`Logins::prefetch`], used once by the next `get`.
-    prefetched: Mutex<Option<Prefetched>>,
+    prefetched: Mutex<ReadAhead>,
+}
+
+/// The read-ahead slot, and how many login writes this process has made:
+/// a read that began before a write is stale, and is dropped.
+#[derive(Default)]
+struct ReadAhead {
+    entry: Option<Prefetched>,
+    writes: u64,
 }
 
 struct Prefetched {
@@ -98,7 +106,7 @@ impl Logins {
             settings: Settings::new(&paths.config_dir),
             legacy: LegacyDir::new(&paths.home),
             locks: paths.config_dir.join("locks"),
-            prefetched: Mutex::new(None),
+            prefetched: Mutex::default(),
         }
     }
 
@@ -113,21 +121,51 @@ impl Logins {
         let Some(url) = typed.and_then(|u| ServiceUrl::parse(&u).ok()) else {
             return;
         };
+        let writes_before = self.read_ahead().writes;
         if let Ok(Some(secret)) = self.store.get(url.key()) {
-            *self.prefetched.lock().unwrap_or_else(|p| p.into_inner()) = Some(Prefetched {
-                key: url.key().to_string(),
-                secret,
-                at: Instant::now(),
-            });
+            let mut slot = self.read_ahead();
+            // A save, logout or renewal meanwhile: what was read may be gone.
+            if slot.writes == writes_before {
+                slot.entry = Some(Prefetched {
+                    key: url.key().to_string(),
+                    secret,
+                    at: Instant::now(),
+                });
+            }
         }
     }
 
+    fn read_ahead(&self) -> std::sync::MutexGuard<'_, ReadAhead> {
+        self.prefetched.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn take_prefetched(&self, key: &str) -> Option<Secret> {
-        let mut slot = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.take() {
+        match self.read_ahead().entry.take() {
             Some(p) if p.key == key && p.at.elapsed() < PREFETCH_TTL => Some(p.secret),
             _ => None,
         }
+    }
+
+    /// Drops the read-ahead, after every write of a login (under its lock,
+    /// which the argument proves): the next `get` reads the store again.
+    fn forget_read_ahead(&self, _lock: &LoginLock) {
+        let mut slot = self.read_ahead();
+        slot.entry = None;
+        slot.writes += 1;
+    }
+
+    /// Writes `secret` for `key` under its login's lock; drops the read-ahead.
+    pub(super) fn write_secret(&self, lock: &LoginLock, key: &str, secret: &str) -> Result<()> {
+        let written = self.store.set(key, secret);
+        self.forget_read_ahead(lock);
+        written
+    }
+
+    /// Deletes `key`'s secret under its login's lock; drops the read-ahead.
+    fn delete_secret(&self, lock: &LoginLock, key: &str) -> Result<bool> {
+        let deleted = self.store.delete(key);
+        self.forget_read_ahead(lock);
+        deleted
     }
 
     pub fn storage_info(&self) -> &StorageInfo {
@@ -210,9 +248,9 @@ impl Logins {
         // secret is touched or a lock file made.
         self.settings.skip_cert_validation(url)?;
         self.store.get(url.key())?;
-        let _lock = self.lock(url)?;
+        let lock = self.lock(url)?;
         let previous = self.store.get(url.key())?;
-        self.store.set(url.key(), &credential.to_stored())?;
+        self.write_secret(&lock, url.key(), &credential.to_stored())?;
         let Err(err) = self
             .settings
             .record_login(url, skip_cert_validation, make_default)
@@ -220,8 +258,8 @@ impl Logins {
             return Ok(());
         };
         let restored = match &previous {
-            Some(secret) => self.store.set(url.key(), secret),
-            None => self.store.delete(url.key()).map(drop),
+            Some(secret) => self.write_secret(&lock, url.key(), secret),
+            None => self.delete_secret(&lock, url.key()).map(drop),
         };
         match restored {
             Ok(()) => Err(err),
@@ -245,15 +283,15 @@ impl Logins {
         if self.stored(lock, url)?.as_ref() != Some(read) {
             return Ok(false);
         }
-        self.store.set(url.key(), &renewed.to_stored())?;
+        self.write_secret(lock, url.key(), &renewed.to_stored())?;
         Ok(true)
     }
 
     /// Removes the credential (the URL's other settings stay); the default no
     /// longer points at it. `Ok(false)` when there was none.
     pub fn delete(&self, url: &ServiceUrl) -> Result<bool> {
-        let _lock = self.lock(url)?;
-        let removed = self.store.delete(url.key())?;
+        let lock = self.lock(url)?;
+        let removed = self.delete_secret(&lock, url.key())?;
         self.settings.clear_default_if(url)?;
         Ok(removed)
     }
@@ -261,8 +299,8 @@ impl Logins {
     /// Removes the credential, the URL's settings and the default if it
     /// pointed there, and any plaintext tfx-cli login for it.
     pub fn logout(&self, url: &ServiceUrl) -> Result<bool> {
-        let _lock = self.lock(url)?;
-        let mut removed = self.store.delete(url.key())?;
+        let lock = self.lock(url)?;
+        let mut removed = self.delete_secret(&lock, url.key())?;
         removed |= self.settings.forget(url)?;
         if let Some((path, _)) = self.legacy.find(url)? {
             self.legacy.remove(&path)?;
@@ -286,10 +324,11 @@ impl Logins {
         for (key, _) in self.store.list()? {
             let deleted = match ServiceUrl::parse(&key) {
                 Ok(url) => {
-                    let _lock = self.lock(&url)?;
-                    self.store.delete(&key)?
+                    let lock = self.lock(&url)?;
+                    self.delete_secret(&lock, &key)?
                 }
-                // Not a key of ours to lock (another tool's item): remove it as found.
+                // Not a key of ours to lock (another tool's item): remove it as found
+                // (nothing is read ahead for a key that is no URL).
                 Err(_) => self.store.delete(&key)?,
             };
             if deleted {
@@ -477,7 +516,7 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
-    use super::test_support::{fixture, url, write_tfx_login};
+    use super::test_support::{Fixture, fixture, url, write_tfx_login};
     use super::*;
     use std::fs;
 
@@ -513,6 +552,45 @@ mod tests {
         assert_eq!(f.logins.get(&a).unwrap().unwrap().secret(), "tok-123456");
         // ...once: the failure is still queued for the next real store call.
         assert_eq!(f.logins.get(&a).unwrap_err().code(), "KEYRING_LOCKED");
+    }
+
+    #[test]
+    fn every_write_of_a_login_drops_its_read_ahead() {
+        let f = fixture();
+        let a = url("https://dev.azure.com/Org");
+        let old = Credential::pat("tok-old-123").unwrap();
+        let secret = |f: &Fixture| f.logins.get(&a).unwrap().map(|c| c.secret().to_string());
+        type Write = fn(&Logins, &ServiceUrl);
+        let writes: [(&str, Write, Option<&str>); 5] = [
+            ("logout", |l, u| assert!(l.logout(u).unwrap()), None),
+            ("delete", |l, u| assert!(l.delete(u).unwrap()), None),
+            (
+                "logout_all",
+                |l, _| assert_eq!(l.logout_all().unwrap(), 1),
+                None,
+            ),
+            (
+                "save",
+                |l, u| l.save(u, &Credential::pat("tok-new-456").unwrap()).unwrap(),
+                Some("tok-new-456"),
+            ),
+            (
+                "renewal",
+                |l, u| {
+                    let lock = l.lock(u).unwrap();
+                    let read = l.stored(&lock, u).unwrap().unwrap();
+                    let new = Credential::pat("tok-new-456").unwrap();
+                    assert!(l.replace_if_unchanged(&lock, u, &read, &new).unwrap());
+                },
+                Some("tok-new-456"),
+            ),
+        ];
+        for (what, write, expected) in writes {
+            f.logins.save(&a, &old).unwrap();
+            f.logins.prefetch(Some(a.as_str()));
+            write(&f.logins, &a);
+            assert_eq!(secret(&f).as_deref(), expected, "after {what}");
+        }
     }
 
     #[test]

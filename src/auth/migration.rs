@@ -91,13 +91,13 @@ impl Logins {
     /// tfx-cli's default URL and certificate choice when it was this URL.
     pub(super) fn move_into_store(
         &self,
-        _lock: &LoginLock,
+        lock: &LoginLock,
         url: &ServiceUrl,
         credential: &Credential,
         plaintext: &Path,
     ) -> Result<()> {
         let stored = credential.to_stored();
-        self.store.set(url.key(), &stored)?;
+        self.write_secret(lock, url.key(), &stored)?;
         let read_back = self.store.get(url.key())?;
         if read_back.as_deref().map(String::as_str) != Some(stored.as_str()) {
             return Err(Error::store(

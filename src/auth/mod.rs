@@ -7,6 +7,7 @@
 //! Below it: the stores (`store`), the protocols (`http`, `validate`,
 //! `entra`) and the bottom types. Above it: only the napi bindings.
 
+pub mod ci;
 pub mod legacy;
 pub mod logins;
 pub mod migration;

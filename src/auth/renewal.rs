@@ -45,7 +45,24 @@ pub async fn current_credential<A: Authority>(
     url: &ServiceUrl,
     now: u64,
 ) -> Result<Option<Credential>> {
+    current_credential_if(logins, authority, url, now, true).await
+}
+
+/// [`current_credential`], but a stored Entra login counts only when
+/// `entra_may_go` (the Entra host rule, `crate::entra::hosts`, allows the
+/// URL): otherwise it is neither renewed nor returned (`Ok(None)`).
+///
+/// # Errors
+/// As [`current_credential`].
+pub async fn current_credential_if<A: Authority>(
+    logins: &Logins,
+    authority: &A,
+    url: &ServiceUrl,
+    now: u64,
+    entra_may_go: bool,
+) -> Result<Option<Credential>> {
     let seen = match tokio::task::block_in_place(|| logins.get(url))? {
+        Some(Credential::Entra(_)) if !entra_may_go => return Ok(None),
         Some(Credential::Entra(token)) if token.needs_refresh(now) => token.access_token,
         other => return Ok(other),
     };

@@ -4,24 +4,38 @@
 //!
 //! 1. the command's own flags: `--username` with `--password` (Basic), else
 //!    `--token` (a PAT), as tfx-cli reads them;
-//! 2. the environment: `AZURE_DEVOPS_EXT_PAT` (a PAT), `TFX_ENTRA_TOKEN`, then
+//! 2. the CI source `TFX_AUTH_CREDENTIAL` names ([`ci`]): an explicit choice
+//!    for the command, so no ambient variable overrides it, and its failure
+//!    fails the command (no fall-back);
+//! 3. the environment: `AZURE_DEVOPS_EXT_PAT` (a PAT), `TFX_ENTRA_TOKEN`, then
 //!    `SYSTEM_ACCESSTOKEN` (Entra access tokens; the pipeline's job token is
 //!    the most ambient of the three, so it comes last);
-//! 3. the stored login (an Entra one renewed first, a tfx-cli plaintext one
+//! 4. a service principal or workload identity whose variables are all set
+//!    ([`ci::choose`]): configuration of this run, like the variables above,
+//!    so ahead of what the machine keeps for a person;
+//! 5. the stored login (an Entra one renewed first, a tfx-cli plaintext one
 //!    migrated first);
-//! 4. the Azure CLI's token, only for URLs it may reach
-//!    ([`azure_cli::may_receive_token`]) and when `az` is on PATH.
+//! 6. the Azure CLI's token, when `az` is on PATH.
+//!
+//! Every Entra token (`TFX_ENTRA_TOKEN`, the CI sources, a stored Entra
+//! login, the Azure CLI's) is used only for a URL the Entra host rule allows
+//! ([`hosts::may_receive_entra_token`], never with certificate checks
+//! skipped), the job token only inside its own collection
+//! ([`hosts::job_token_may_go`]); a source whose token may not go to the URL
+//! is passed over, not asked.
 //!
 //! Nothing found: the caller prompts (tfx's own prompts). Adding a source is
 //! one [`Source`] variant and one step below.
 
 use std::ffi::OsString;
 
+use crate::auth::ci::{self, CiEnv, CiKind};
 use crate::auth::logins::Logins;
-use crate::auth::renewal::current_credential;
+use crate::auth::renewal::current_credential_if;
 use crate::credential::{Credential, EntraToken};
-use crate::entra::azure_cli;
+use crate::entra::identity_http::IdentityHttp;
 use crate::entra::transport::Authority;
+use crate::entra::{azure_cli, hosts};
 use crate::error::Result;
 use crate::service_url::ServiceUrl;
 
@@ -33,6 +47,8 @@ pub enum Source {
     Variable(&'static str),
     Stored,
     AzureCli,
+    /// A CI source (`TFX_AUTH_CREDENTIAL`, or its variables all set).
+    Ci(CiKind),
 }
 
 impl Source {
@@ -43,17 +59,20 @@ impl Source {
             Source::Variable(name) => name,
             Source::Stored => "stored",
             Source::AzureCli => "azure-cli",
+            Source::Ci(kind) => kind.name(),
         }
     }
 }
 
 /// A command's credential flags, as given (tfx-cli's `--token`,
-/// `--username`, `--password`).
+/// `--username`, `--password`), and whether it skips certificate checks
+/// (`--skip-cert-validation`; the URL's remembered choice counts too).
 #[derive(Debug, Default, Clone)]
 pub struct Flags {
     pub token: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
+    pub skip_cert_validation: bool,
 }
 
 /// The variables holding a credential, most specific first.
@@ -71,14 +90,17 @@ pub enum VariableKind {
 
 /// What the sources read from the environment, read once per process by the
 /// caller: the credential variables' values (set and not blank), `PATH` (to
-/// find `az`), the hosts the Azure CLI's token may also go to, and the tenant
-/// to ask `az` for.
+/// find `az`), the hosts Entra tokens may also go to, the pipeline's
+/// collection (the job token's only destination), and the tenant to ask
+/// `az` for.
 #[derive(Debug, Default, Clone)]
 pub struct SourceEnv {
     pub variables: Vec<(&'static str, VariableKind, String)>,
     pub path: Option<OsString>,
-    pub azure_cli_hosts: Option<String>,
+    pub entra_hosts: Option<String>,
+    pub collection: Option<String>,
     pub azure_cli_tenant: Option<String>,
+    pub ci: CiEnv,
 }
 
 impl SourceEnv {
@@ -96,9 +118,11 @@ impl SourceEnv {
                 .filter_map(|(name, kind)| text(name).map(|value| (*name, *kind, value)))
                 .collect(),
             path: var("PATH"),
-            azure_cli_hosts: text(azure_cli::ENV_HOSTS),
+            entra_hosts: text(hosts::ENV_HOSTS),
+            collection: text(hosts::ENV_COLLECTION).or_else(|| text(hosts::ENV_COLLECTION_LEGACY)),
             azure_cli_tenant: text(crate::entra::ENV_TENANT)
                 .filter(|t| crate::credential::entra::is_tenant(t)),
+            ci: CiEnv::read(text),
         }
     }
 }
@@ -119,9 +143,10 @@ pub struct Resolved {
 /// `INVALID_CREDENTIAL` for unusable flags or variables; the store's errors;
 /// `REAUTH_REQUIRED` and the authority's errors from renewing an Entra login;
 /// `AZURE_CLI_ERROR` when `az` is there but gives no token.
-pub async fn resolve<'l, A: Authority>(
+pub async fn resolve<'l, A: Authority, H: IdentityHttp>(
     logins: impl FnOnce() -> Result<&'l Logins>,
     authority: &A,
+    identity: &H,
     url: Option<&ServiceUrl>,
     flags: &Flags,
     env: &SourceEnv,
@@ -137,10 +162,40 @@ pub async fn resolve<'l, A: Authority>(
         }
         _ => {}
     }
-    if let Some((name, kind, value)) = env.variables.first() {
+    let mut logins = Opened::new(logins);
+    let mut entra_may_go = EntraRule::new(url, flags, env);
+    let ci_token = |source: ci::CiSource| async move {
+        let token = ci::current_token(
+            &source,
+            ci::process_cache(),
+            authority,
+            identity,
+            move || now,
+        )
+        .await?;
+        found(Credential::Entra(token), Source::Ci(source.kind))
+    };
+    if url.is_some()
+        && env.ci.names_a_source()
+        && entra_may_go.check(&mut logins)?
+        && let Some(source) = ci::choose(&env.ci)?
+    {
+        return ci_token(source).await;
+    }
+    for (name, kind, value) in &env.variables {
         let credential = match kind {
             VariableKind::Pat => Credential::pat(value)?,
             VariableKind::EntraAccessToken => {
+                let may_go = match (url, *name) {
+                    (None, _) => true,
+                    (Some(url), "SYSTEM_ACCESSTOKEN") => {
+                        hosts::job_token_may_go(url.as_url(), env.collection.as_deref())
+                    }
+                    (Some(_), _) => entra_may_go.check(&mut logins)?,
+                };
+                if !may_go {
+                    continue;
+                }
                 Credential::Entra(EntraToken::access_only(value, None)?)
             }
         };
@@ -149,10 +204,19 @@ pub async fn resolve<'l, A: Authority>(
     let Some(url) = url else {
         return Ok(None);
     };
-    if let Some(credential) = current_credential(logins()?, authority, url, now).await? {
+    let entra_ok = entra_may_go.check(&mut logins)?;
+    if entra_ok
+        && !env.ci.names_a_source()
+        && let Some(source) = ci::choose(&env.ci)?
+    {
+        return ci_token(source).await;
+    }
+    if let Some(credential) =
+        current_credential_if(logins.get()?, authority, url, now, entra_ok).await?
+    {
         return found(credential, Source::Stored);
     }
-    if !azure_cli::may_receive_token(url, env.azure_cli_hosts.as_deref()) {
+    if !entra_ok {
         return Ok(None);
     }
     let token = azure_cli::token(env.path.as_deref(), env.azure_cli_tenant.as_deref()).await?;
@@ -162,116 +226,103 @@ pub async fn resolve<'l, A: Authority>(
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::logins::Paths;
-    use crate::entra::device_code::tests::Scripted;
+/// The CI source's credential for `url` (see [`ci`]), when one is in effect
+/// and the Entra host rule lets its token go there (the URL's remembered
+/// certificate choice counts): what `getCredential` returns ahead of the
+/// stored login, as a command would use it.
+///
+/// # Errors
+/// As [`resolve`]'s CI steps: `CI_CREDENTIAL_MISSING`, `AUTHORITY_ERROR`, transport errors.
+pub async fn ci_credential<A: Authority, H: IdentityHttp>(
+    logins: &Logins,
+    authority: &A,
+    identity: &H,
+    url: &ServiceUrl,
+    env: &SourceEnv,
+    now: u64,
+) -> Result<Option<Credential>> {
+    let skip = logins.settings().skip_cert_validation(url)?;
+    if !hosts::may_receive_entra_token(url, env.entra_hosts.as_deref(), skip) {
+        return Ok(None);
+    }
+    let Some(source) = ci::choose(&env.ci)? else {
+        return Ok(None);
+    };
+    let token = ci::current_token(
+        &source,
+        ci::process_cache(),
+        authority,
+        identity,
+        move || now,
+    )
+    .await?;
+    Ok(Some(Credential::Entra(token)))
+}
 
-    fn env_of(vars: &[(&str, &str)]) -> SourceEnv {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        SourceEnv::read(|name| {
-            vars.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| OsString::from(v))
-        })
+/// The logins, opened on first use only (a command given its credential
+/// never touches the store).
+struct Opened<'l, F> {
+    open: Option<F>,
+    logins: Option<&'l Logins>,
+}
+
+impl<'l, F: FnOnce() -> Result<&'l Logins>> Opened<'l, F> {
+    fn new(open: F) -> Self {
+        Opened {
+            open: Some(open),
+            logins: None,
+        }
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn flags_then_variables_then_the_stored_login() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            config_dir: dir.path().join("config"),
-            home: dir.path().join("home"),
-        };
-        let (logins, _) = Logins::in_memory(&paths);
-        let url = ServiceUrl::parse("https://dev.azure.com/fabfiber").unwrap();
-        logins
-            .save(&url, &Credential::pat("stored-pat").unwrap())
-            .unwrap();
-        let authority = Scripted::new(vec![]);
-        let all = env_of(&[
-            ("AZURE_DEVOPS_EXT_PAT", "env-pat"),
-            ("TFX_ENTRA_TOKEN", "entra-token"),
-            ("SYSTEM_ACCESSTOKEN", "job-token"),
-        ]);
-        let basic = Flags {
-            username: Some("fabfiber\\peter".into()),
-            password: Some("pw".into()),
-            token: Some("flag-pat".into()),
-        };
-        let token_only = Flags {
-            token: Some("flag-pat".into()),
-            username: Some("half".into()),
-            ..Flags::default()
-        };
-        let cases: [(&Flags, SourceEnv, &str, &str); 6] = [
-            (&basic, all.clone(), "flags", "pw"),
-            (&token_only, all.clone(), "flags", "flag-pat"),
-            (
-                &Flags::default(),
-                all.clone(),
-                "AZURE_DEVOPS_EXT_PAT",
-                "env-pat",
-            ),
-            (
-                &Flags::default(),
-                env_of(&[
-                    ("TFX_ENTRA_TOKEN", "entra-token"),
-                    ("SYSTEM_ACCESSTOKEN", "job"),
-                ]),
-                "TFX_ENTRA_TOKEN",
-                "entra-token",
-            ),
-            (
-                &Flags::default(),
-                env_of(&[
-                    ("SYSTEM_ACCESSTOKEN", "job-token"),
-                    ("TFX_ENTRA_TOKEN", "  "),
-                ]),
-                "SYSTEM_ACCESSTOKEN",
-                "job-token",
-            ),
-            (&Flags::default(), env_of(&[]), "stored", "stored-pat"),
-        ];
-        for (flags, env, source, secret) in cases {
-            let got = resolve(|| Ok(&logins), &authority, Some(&url), flags, &env, 1000)
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(
-                (got.source.as_str(), got.credential.secret()),
-                (source, secret)
-            );
+    fn get(&mut self) -> Result<&'l Logins> {
+        if let Some(logins) = self.logins {
+            return Ok(logins);
         }
-        let (no_flags, no_env) = (Flags::default(), env_of(&[]));
-        let ask = |url: Option<&ServiceUrl>, flags: &Flags, env: &SourceEnv| {
-            let (url, flags, env) = (url.cloned(), flags.clone(), env.clone());
-            let (logins, authority) = (&logins, &authority);
-            async move { resolve(|| Ok(logins), authority, url.as_ref(), &flags, &env, 1000).await }
-        };
-        // No URL: the flags and the environment only.
-        assert!(ask(None, &no_flags, &no_env).await.unwrap().is_none());
-        // Nothing stored, az not allowed for this host: nothing (tfx then prompts).
-        let other = ServiceUrl::parse("http://tfs.fabfiber.local:8080/tfs/c").unwrap();
-        let with_az = SourceEnv {
-            path: Some(OsString::from("/nonexistent")),
-            ..env_of(&[])
-        };
-        assert!(
-            ask(Some(&other), &no_flags, &with_az)
-                .await
-                .unwrap()
-                .is_none()
-        );
-        let bad = Flags {
-            token: Some("has space".into()),
-            ..Flags::default()
-        };
-        let err = ask(Some(&url), &bad, &no_env).await;
-        assert_eq!(err.unwrap_err().code(), "INVALID_CREDENTIAL");
+        let open = self.open.take().ok_or_else(|| {
+            crate::error::Error::store("the credential store could not be opened", None)
+        })?;
+        let logins = open()?;
+        self.logins = Some(logins);
+        Ok(logins)
     }
 }
+
+/// Whether an Entra token may go to the URL, decided once: the URL's
+/// remembered certificate choice is read only when the host itself passes
+/// and the flag does not already skip the checks.
+struct EntraRule<'a> {
+    url: Option<&'a ServiceUrl>,
+    skip_flag: bool,
+    hosts: Option<&'a str>,
+    decided: Option<bool>,
+}
+
+impl<'a> EntraRule<'a> {
+    fn new(url: Option<&'a ServiceUrl>, flags: &Flags, env: &'a SourceEnv) -> Self {
+        EntraRule {
+            url,
+            skip_flag: flags.skip_cert_validation,
+            hosts: env.entra_hosts.as_deref(),
+            decided: None,
+        }
+    }
+
+    fn check<'l, F: FnOnce() -> Result<&'l Logins>>(
+        &mut self,
+        logins: &mut Opened<'l, F>,
+    ) -> Result<bool> {
+        if let Some(decided) = self.decided {
+            return Ok(decided);
+        }
+        let Some(url) = self.url else {
+            return Ok(false);
+        };
+        let decided = hosts::may_receive_entra_token(url, self.hosts, self.skip_flag)
+            && !logins.get()?.settings().skip_cert_validation(url)?;
+        self.decided = Some(decided);
+        Ok(decided)
+    }
+}
+
+#[cfg(test)]
+mod tests;

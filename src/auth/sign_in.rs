@@ -60,6 +60,7 @@ pub async fn complete(
         &pending.url,
         &credential,
         &pending.options,
+        pending.entra_hosts.as_deref(),
         cancel,
     )
     .await

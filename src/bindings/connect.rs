@@ -143,6 +143,7 @@ pub fn login<'env>(
                 &url,
                 &credential,
                 &options,
+                super::resolve::source_env().entra_hosts.as_deref(),
                 &cancel,
             )
             .await

@@ -17,7 +17,7 @@ use super::{
 use crate::credential::Credential as CoreCredential;
 use crate::credential::entra::claims;
 use crate::entra::sign_in::{self, PendingSignIn};
-use crate::entra::{EntraConfig, EntraOptions as CoreEntraOptions, azure_cli};
+use crate::entra::{EntraConfig, EntraOptions as CoreEntraOptions, azure_cli, hosts};
 use crate::error::Error as CoreError;
 use crate::service_url::ServiceUrl;
 
@@ -138,7 +138,8 @@ pub fn start_entra_login<'env>(
                 },
                 &|name| environment().get(name),
             )?;
-            sign_in::start(http_clients(), url, &config, connect, &cancel).await
+            let hosts = source_env().entra_hosts.clone();
+            sign_in::start(http_clients(), url, &config, connect, hosts, &cancel).await
         },
         |pending: PendingSignIn| {
             Ok(EntraSignIn {
@@ -161,7 +162,8 @@ pub fn start_entra_login<'env>(
 /// `serviceUrl`, also `null` when the token may not be sent there: it is good
 /// for every organisation of the tenant, so it goes only to Azure DevOps
 /// Services over https (`dev.azure.com`, `*.visualstudio.com`) and to hosts
-/// listed in `TFX_AUTH_AZURE_CLI_HOSTS`. Rejects with `AZURE_CLI_ERROR` when
+/// listed in `TFX_AUTH_ENTRA_HOSTS`, never to a URL whose certificate checks
+/// are skipped. Rejects with `AZURE_CLI_ERROR` when
 /// `az` fails (for example not logged in).
 #[napi(ts_return_type = "Promise<Credential | null>")]
 pub fn get_azure_cli_token<'env>(
@@ -174,7 +176,8 @@ pub fn get_azure_cli_token<'env>(
             let env = source_env();
             if let Some(url) = service_url {
                 let url = ServiceUrl::parse(&url)?;
-                if !azure_cli::may_receive_token(&url, env.azure_cli_hosts.as_deref()) {
+                let skip = logins()?.settings().skip_cert_validation(&url)?;
+                if !hosts::may_receive_entra_token(&url, env.entra_hosts.as_deref(), skip) {
                     return Ok(None);
                 }
             }

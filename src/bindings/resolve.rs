@@ -10,6 +10,7 @@ use napi_derive::napi;
 
 use super::{CredentialData, core_promise, credential_to_js, environment, http_clients, logins};
 use crate::auth::resolve::{Flags, Resolved, SourceEnv, resolve};
+use crate::entra::identity_http::HttpIdentity;
 use crate::entra::transport::HttpAuthority;
 use crate::entra::unix_now;
 use crate::http::{Cancel, ConnectOptions};
@@ -27,6 +28,8 @@ pub struct CredentialFlags {
     pub token: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// `--skip-cert-validation`: no Entra token goes to the URL then.
+    pub skip_cert_validation: Option<bool>,
 }
 
 /// A credential and where it came from.
@@ -35,17 +38,27 @@ pub struct ResolvedCredential {
     #[napi(ts_type = "Credential")]
     pub credential: CredentialData,
     /// `'flags'`, the environment variable's name (`AZURE_DEVOPS_EXT_PAT`,
-    /// `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), `'stored'` or `'azure-cli'`.
+    /// `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`), a CI source
+    /// (`'service-principal'`, `'workload-identity'`, `'azure-pipelines'`,
+    /// `'github-actions'`, `'managed-identity'`), `'stored'` or `'azure-cli'`.
     pub source: String,
 }
 
 /// The credential a command uses for `serviceUrl`, and where it came from:
-/// the flags (`--username` with `--password`, else `--token`), then
-/// `AZURE_DEVOPS_EXT_PAT`, `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then the
-/// stored login (renewed or migrated first), then the Azure CLI (only for
-/// Azure DevOps over https and the hosts in `TFX_AUTH_AZURE_CLI_HOSTS`).
+/// the flags (`--username` with `--password`, else `--token`), then the CI
+/// source `TFX_AUTH_CREDENTIAL` names, then `AZURE_DEVOPS_EXT_PAT`,
+/// `TFX_ENTRA_TOKEN`, `SYSTEM_ACCESSTOKEN`, then a service principal or
+/// workload identity whose `AZURE_*` variables are all set (one exchange per
+/// process, kept in memory until 5 minutes before expiry), then the stored login (renewed or migrated first), then the Azure CLI (only for
+/// Azure DevOps over https and the hosts in `TFX_AUTH_ENTRA_HOSTS`).
+/// Entra tokens (`TFX_ENTRA_TOKEN`, an Entra login, the Azure CLI's) count
+/// only for Azure DevOps Services over verified https and the hosts in
+/// `TFX_AUTH_ENTRA_HOSTS`, never with certificate checks skipped (the flag or
+/// the URL's setting); `SYSTEM_ACCESSTOKEN` only inside the collection
+/// `SYSTEM_COLLECTIONURI` names.
 /// Resolves to `null` when none has one (tfx then prompts). Without a URL only
-/// the flags and the environment count. Rejects with `AZURE_CLI_ERROR` when
+/// the flags and the environment count. Rejects with `CI_CREDENTIAL_MISSING` or
+/// `AUTHORITY_ERROR` when a CI source fails (no fall-back), with `AZURE_CLI_ERROR` when
 /// `az` is on PATH but gives no token.
 #[napi(ts_return_type = "Promise<ResolvedCredential | null>")]
 pub fn resolve_credential<'env>(
@@ -57,16 +70,20 @@ pub fn resolve_credential<'env>(
         token: f.token,
         username: f.username,
         password: f.password,
+        skip_cert_validation: f.skip_cert_validation == Some(true),
     });
     core_promise(
         env,
         async move {
             let url = service_url.as_deref().map(ServiceUrl::parse).transpose()?;
             let cancel = Cancel::default();
-            let authority = HttpAuthority::new(http_clients(), &ConnectOptions::default(), &cancel);
+            let options = ConnectOptions::default();
+            let authority = HttpAuthority::new(http_clients(), &options, &cancel);
+            let identity = HttpIdentity::new(http_clients(), &options, &cancel);
             resolve(
                 logins,
                 &authority,
+                &identity,
                 url.as_ref(),
                 &flags,
                 source_env(),
@@ -81,4 +98,36 @@ pub fn resolve_credential<'env>(
             }))
         },
     )
+}
+
+/// The CI credential source in effect, for display (`tfx-auth status`).
+#[napi(object)]
+pub struct CiCredentialSource {
+    /// `'service-principal'`, `'workload-identity'`, `'azure-pipelines'`,
+    /// `'github-actions'` or `'managed-identity'`: what `resolveCredential`
+    /// reports as `source`.
+    pub source: String,
+    /// Which identity from which variables, e.g. "service principal {client
+    /// id} from AZURE_CLIENT_SECRET" (never a secret).
+    pub description: String,
+    /// Named by `TFX_AUTH_CREDENTIAL` (ahead of the other environment
+    /// variables), else found by its complete variables (after them).
+    pub named: bool,
+}
+
+/// The CI source the environment sets up (`TFX_AUTH_CREDENTIAL`, or a
+/// service principal's or workload identity's variables all set), or `null`;
+/// nothing is asked of anyone. It is used only for URLs the Entra host rule
+/// allows. Throws `CI_CREDENTIAL_MISSING` when the named source lacks
+/// variables, `INVALID_ARGUMENT` for an unknown `TFX_AUTH_CREDENTIAL`.
+#[napi]
+pub fn ci_credential_source(env: Env) -> napi::Result<Option<CiCredentialSource>> {
+    match crate::auth::ci::choose(&source_env().ci) {
+        Ok(found) => Ok(found.map(|s| CiCredentialSource {
+            source: s.kind.name().to_string(),
+            description: s.description(),
+            named: s.named,
+        })),
+        Err(err) => Err(super::throw(&env, err)),
+    }
 }

@@ -2,6 +2,7 @@
 //! 499b84ac-1321-427f-aa17-267ca6975798 --output json` when `az` is on PATH.
 //! JSON rather than `--query accessToken -o tsv`, because it also carries the
 //! expiry (`expires_on`, az 2.54 and later; else the token's `exp` claim).
+//! Where the token may go is [`crate::entra::hosts`]' rule, as for every Entra token.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -13,40 +14,9 @@ use zeroize::Zeroizing;
 use crate::credential::EntraToken;
 use crate::entra::RESOURCE;
 use crate::error::{Error, Result};
-use crate::service_url::ServiceUrl;
 
 /// `az` starts Python and may renew its own token over the network.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
-
-/// More hosts the Azure CLI's token may go to: host names, comma-separated,
-/// `*.` for a domain and its subdomains.
-pub const ENV_HOSTS: &str = "TFX_AUTH_AZURE_CLI_HOSTS";
-
-/// Whether the Azure CLI's token may be sent to `url`. It is an Azure DevOps
-/// access token good for every organisation of the user's tenant, so it goes
-/// only to Azure DevOps Services over https (`dev.azure.com` and its
-/// subdomains, `*.visualstudio.com`, which includes the Marketplace) and to
-/// hosts listed in [`ENV_HOSTS`] (over https, or plain http on loopback).
-/// Azure DevOps Services runs only in Azure's public cloud (Microsoft Learn,
-/// "Data locations for Azure DevOps", lists its geographies; no sovereign
-/// cloud hosts it), so no sovereign-cloud host is built in.
-pub fn may_receive_token(url: &ServiceUrl, allowed_hosts: Option<&str>) -> bool {
-    let host = url.host().to_ascii_lowercase();
-    let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
-    if url.is_https() && (under("dev.azure.com") || host.ends_with(".visualstudio.com")) {
-        return true;
-    }
-    let listed = allowed_hosts.is_some_and(|list| {
-        list.split([',', ' '])
-            .map(|e| e.trim().to_ascii_lowercase())
-            .filter(|e| !e.is_empty())
-            .any(|e| match e.strip_prefix("*.") {
-                Some(domain) => under(domain),
-                None => host == e,
-            })
-    });
-    listed && (url.is_https() || url.is_loopback())
-}
 
 /// The `az` executable on `path`, if any (`az.cmd` / `az.exe` on Windows).
 pub fn find_az(path: Option<&OsStr>) -> Option<PathBuf> {
@@ -196,38 +166,6 @@ mod tests {
         let without = std::env::join_paths([empty.path()]).unwrap();
         assert_eq!(find_az(Some(&without)), None);
         assert_eq!(find_az(None), None);
-    }
-
-    #[test]
-    fn the_token_goes_only_to_azure_devops_over_https_or_to_listed_hosts() {
-        let allowed = Some("tfs.fabfiber.com, *.corp.example,127.0.0.1");
-        for (url, expected) in [
-            ("https://dev.azure.com/fabfiber", true),
-            ("https://DEV.Azure.com:443/fabfiber", true),
-            ("https://vssps.dev.azure.com/fabfiber", true),
-            ("https://fabfiber.visualstudio.com", true),
-            ("https://marketplace.visualstudio.com", true),
-            ("http://dev.azure.com/fabfiber", false),
-            ("https://dev.azure.com.evil.example/fabfiber", false),
-            ("https://visualstudio.com.evil.example", false),
-            ("https://evildev.azure.com/x", false),
-            ("https://visualstudio.com", false),
-            ("https://tfs.fabfiber.com/tfs/DefaultCollection", true),
-            ("http://tfs.fabfiber.com/tfs/DefaultCollection", false),
-            ("https://build.corp.example/c", true),
-            ("https://corp.example/c", true),
-            ("https://corp.example.evil/c", false),
-            ("http://127.0.0.1:8080/c", true),
-            ("http://127.0.0.2:8080/c", false),
-            ("https://tfs.other.com/c", false),
-        ] {
-            let url = ServiceUrl::parse(url).unwrap();
-            assert_eq!(may_receive_token(&url, allowed), expected, "{url}");
-        }
-        let ado = ServiceUrl::parse("https://dev.azure.com/o").unwrap();
-        assert!(may_receive_token(&ado, None));
-        let other = ServiceUrl::parse("https://tfs.fabfiber.com/c").unwrap();
-        assert!(!may_receive_token(&other, None));
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub async fn discover_tenant(
     if cancel.is_cancelled() {
         return Err(Error::Aborted);
     }
-    let transport = clients.for_url(url, options)?;
+    // No redirect: the tenant comes only from the organisation's own answer.
+    let transport = clients.for_oauth(url, options)?;
     let request = transport
         .client
         .get(url.join("_apis/connectionData"))

@@ -8,9 +8,16 @@
 //! unauthenticated response from the service URL may name the tenant, but
 //! must not be able to send the user's sign-in somewhere else.
 
+pub mod assertion;
 pub mod azure_cli;
+pub mod ci_files;
+pub mod client_credentials;
 pub mod device_code;
 pub mod discovery;
+pub mod federated;
+pub mod hosts;
+pub mod identity_http;
+pub mod managed_identity;
 pub mod refresh;
 pub mod sign_in;
 pub mod token;

@@ -6,6 +6,7 @@ use tokio::time::Instant;
 
 use crate::entra::device_code::DeviceAuthorization;
 use crate::entra::discovery::discover_tenant;
+use crate::entra::hosts::check_entra_destination;
 use crate::entra::transport::{Authority, HttpAuthority};
 use crate::entra::{EntraConfig, SCOPE, unix_now};
 use crate::error::Result;
@@ -26,6 +27,8 @@ pub struct PendingSignIn {
     /// The same moment in Unix seconds, for display.
     pub expires_at: u64,
     pub options: ConnectOptions,
+    /// `TFX_AUTH_ENTRA_HOSTS`, checked again when the login is stored.
+    pub entra_hosts: Option<String>,
 }
 
 /// The `oauth2/v2.0/<name>` endpoint of an authority.
@@ -34,18 +37,23 @@ pub fn endpoint(authority: &ServiceUrl, name: &str) -> ServiceUrl {
         .expect("an authority URL with an endpoint path stays a valid URL")
 }
 
-/// Finds the tenant (unless one was given) and asks for a device code.
+/// Finds the tenant (unless one was given) and asks for a device code; first
+/// of all, refuses a URL the Entra host rule does not allow (`entra_hosts` is
+/// `TFX_AUTH_ENTRA_HOSTS`), before the organisation or the authority hears
+/// of it.
 ///
 /// # Errors
-/// Transport errors reaching the organisation or the authority,
-/// `AUTHORITY_ERROR` when the authority refuses, `ABORTED`.
+/// `ENTRA_HOST_NOT_ALLOWED`, transport errors reaching the organisation or
+/// the authority, `AUTHORITY_ERROR` when the authority refuses, `ABORTED`.
 pub async fn start(
     clients: &HttpClients,
     url: ServiceUrl,
     config: &EntraConfig,
     options: ConnectOptions,
+    entra_hosts: Option<String>,
     cancel: &Cancel,
 ) -> Result<PendingSignIn> {
+    check_entra_destination(&url, entra_hosts.as_deref(), options.skip_cert_validation)?;
     let discovered = if config.wants_discovery() {
         discover_tenant(clients, &url, &options, cancel).await?
     } else {
@@ -68,5 +76,6 @@ pub async fn start(
         tenant,
         code,
         options,
+        entra_hosts,
     })
 }

@@ -76,7 +76,7 @@ impl Authority for HttpAuthority<'_> {
         if self.cancel.is_cancelled() {
             return Err(Error::Aborted);
         }
-        let transport = self.clients.for_url(url, &self.options)?;
+        let transport = self.clients.for_oauth(url, &self.options)?;
         let fail = |e: &reqwest::Error| transport_error(url, e, &transport, &self.options);
         let size: usize = form.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum();
         let mut body = Zeroizing::new(String::with_capacity(size));
@@ -95,6 +95,9 @@ impl Authority for HttpAuthority<'_> {
                 .await
                 .map_err(|e| fail(&e))?;
             let status = response.status().as_u16();
+            if response.status().is_redirection() {
+                return Err(redirected(url, status));
+            }
             let read = read_capped(&mut response, MAX_ANSWER, fail).await?;
             if read.truncated {
                 return Err(Error::Authority {
@@ -112,6 +115,19 @@ impl Authority for HttpAuthority<'_> {
             answer = exchange => answer,
             () = self.cancel.cancelled() => Err(Error::Aborted),
         }
+    }
+}
+
+/// A redirect from an OAuth endpoint is not followed (the form holds a device
+/// code or a refresh token); where it pointed is not shown, it came from the
+/// network.
+fn redirected(url: &ServiceUrl, status: u16) -> Error {
+    Error::Authority {
+        authority: url.to_string(),
+        status: Some(status),
+        reason: format!(
+            "it answered with a redirect (HTTP {status}), which sign-in requests never follow"
+        ),
     }
 }
 

@@ -64,17 +64,11 @@ fn trust(
     options: &ConnectOptions,
     extra_ca_file: Option<&str>,
 ) -> std::result::Result<Trust, String> {
-    let mut roots = RootCertStore::empty();
-    roots.add_parsable_certificates(system_roots().iter().cloned());
     let mut explicit = Vec::new();
     if let Some(path) = extra_ca_file {
         // Like Node: an unreadable bundle is reported and otherwise ignored.
         match read_capped(std::path::Path::new(&path)) {
-            Ok(pem) => {
-                let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).flatten().collect();
-                roots.add_parsable_certificates(certs.iter().cloned());
-                explicit.extend(certs);
-            }
+            Ok(pem) => explicit.extend(CertificateDer::pem_slice_iter(&pem).flatten()),
             Err(e) => eprintln!("tfx-auth: warning: ignoring NODE_EXTRA_CA_CERTS ({path}: {e})"),
         }
     }
@@ -87,21 +81,17 @@ fn trust(
             })?
         };
         let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).flatten().collect();
-        let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
-        if added == 0 {
+        if !certs.iter().any(|c| cert::parse(c).is_some()) {
             return Err(format!("caCertificates[{i}] holds no usable certificate"));
         }
         explicit.extend(certs);
     }
-    Ok(Trust {
-        roots: Arc::new(roots),
-        explicit,
-    })
+    Ok(Trust::new(system_roots(), explicit, UnixTime::now()))
 }
 
 /// Reads a CA bundle: a regular file of at most [`MAX_CA_FILE_BYTES`]. Devices,
-/// FIFOs and folders are refused before opening (opening a FIFO blocks until
-/// a writer comes; `/dev/zero` never ends), and the read stops at the cap.
+/// FIFOs and folders are refused (opened without blocking: a FIFO would wait
+/// for a writer; `/dev/zero` never ends), and the read stops at the cap.
 fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     let too_big = || {
         std::io::Error::new(
@@ -112,7 +102,14 @@ fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
             ),
         )
     };
-    let meta = std::fs::metadata(path)?;
+    // Links are followed (system bundles are links), but the file is checked
+    // once open: a FIFO swapped in after a check would block the open itself.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -123,9 +120,7 @@ fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
         return Err(too_big());
     }
     let mut pem = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_CA_FILE_BYTES + 1)
-        .read_to_end(&mut pem)?;
+    file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem)?;
     if pem.len() as u64 > MAX_CA_FILE_BYTES {
         return Err(too_big());
     }
@@ -210,12 +205,35 @@ impl ServerCertVerifier for Verifier {
 }
 
 impl Trust {
+    /// The system roots are trust anchors as they are. Of the certificates the
+    /// user gave, only a CA valid `now` becomes one (see [`may_issue`]): webpki
+    /// checks nothing of an anchor, so a pinned server certificate there would
+    /// vouch for any host it signs. Every one of them may still be the
+    /// server's own certificate ([`Trust::self_signed`]).
+    fn new(
+        system: &[CertificateDer<'static>],
+        explicit: Vec<CertificateDer<'static>>,
+        now: UnixTime,
+    ) -> Trust {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(system.iter().cloned());
+        let issuers = explicit.iter().filter(|c| may_issue(c, now)).cloned();
+        roots.add_parsable_certificates(issuers);
+        Trust {
+            roots: Arc::new(roots),
+            explicit,
+        }
+    }
+
     /// After webpki refused `end_entity` with `err`: a self-signed server
     /// certificate that is byte for byte one of the certificates the user
     /// gave is accepted, as OpenSSL (and so Node and stock tfx) accepts it,
     /// if it is valid now and allows serverAuth; the caller still checks the
     /// host name. webpki refuses one made with `openssl req -x509` because
     /// that marks it CA:TRUE; a CA:FALSE one it already accepts.
+    ///
+    /// A given certificate that is no CA is not a trust anchor, so webpki
+    /// refuses it as `UnknownIssuer`; accepted here the same way.
     ///
     /// A self-signed certificate that is not among them is reported as
     /// `UnknownIssuer`, whatever webpki stumbled on first (CA:TRUE, or a
@@ -247,7 +265,11 @@ impl Trust {
                 err => Err(err),
             };
         }
-        if !is_ca_used_as_end_entity(&err) {
+        let not_an_anchor = matches!(
+            err,
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
+        );
+        if !not_an_anchor && !is_ca_used_as_end_entity(&err) {
             return Err(err);
         }
         // webpki reads the validity period before the basic constraints, so
@@ -273,6 +295,15 @@ impl Trust {
         }
         Ok(())
     }
+}
+
+/// Whether a certificate the user gave may sign others: a CA (basicConstraints
+/// CA:TRUE, keyCertSign when it has a key usage), valid at `now`. OpenSSL (so
+/// Node) refuses the same as an issuer.
+fn may_issue(der: &CertificateDer<'_>, now: UnixTime) -> bool {
+    cert::parse(der).is_some_and(|f| {
+        f.may_sign_certificates && (f.not_before..=f.not_after).contains(&now.as_secs())
+    })
 }
 
 /// webpki's "CA certificate used as end entity", which rustls passes on

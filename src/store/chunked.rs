@@ -17,6 +17,10 @@
 //!   reader sees either the old secret or the new one, never a mix; a reader
 //!   that lost a race with a writer (its parts deleted under it) reads again.
 //! - `list` hides parts and answers heads from the same one search.
+//! - A head is believed only within what a real login needs
+//!   ([`MAX_JOINED_BYTES`], and the parts that takes): one planted by another
+//!   program in the user's keyring cannot make us allocate without bound or
+//!   loop over billions of part keys; it is `STORE_ERROR`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,10 +31,14 @@ use zeroize::Zeroizing;
 
 use super::SecretStore;
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::secret::{MAX_SECRET_LEN, Secret};
 
 const HEAD: &str = "tfx-auth-parts:1:";
 const PART: &str = "#part-";
+
+/// The largest secret a head may name: an Entra login holds two tokens of at
+/// most [`MAX_SECRET_LEN`] each, an authority URL and a few ids (< 40 KiB).
+pub const MAX_JOINED_BYTES: usize = 4 * MAX_SECRET_LEN;
 
 /// How a store measures a secret against its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +70,13 @@ impl Limit {
 
     fn fits(&self, s: &str) -> bool {
         self.size(s) <= self.max_bytes
+    }
+
+    /// The most parts [`MAX_JOINED_BYTES`] is cut into: a part holds at
+    /// least a quarter of the limit in UTF-8 bytes (half, less one
+    /// character, in UTF-16; the limit is at least 64).
+    fn max_parts(&self) -> usize {
+        MAX_JOINED_BYTES.div_ceil(self.max_bytes / 4)
     }
 }
 
@@ -96,18 +111,43 @@ struct Head {
     bytes: usize,
 }
 
+/// What a stored value is to the chunked store.
+#[derive(Debug, PartialEq, Eq)]
+enum Stored {
+    /// A secret stored as it is.
+    Whole,
+    Head(Head),
+    /// Starts like a head but is none we would write: a count or size beyond
+    /// what a login needs, or not the head's shape.
+    Corrupt,
+}
+
 impl Head {
-    fn parse(stored: &str) -> Option<Self> {
-        let rest = stored.strip_prefix(HEAD)?;
+    fn parse(stored: &str, limit: Limit) -> Stored {
+        let Some(rest) = stored.strip_prefix(HEAD) else {
+            return Stored::Whole;
+        };
+        Self::fields(rest)
+            .filter(|h| {
+                // Every part holds something, and no more parts than the limit needs.
+                (1..=limit.max_parts()).contains(&h.count)
+                    && (h.count..=MAX_JOINED_BYTES).contains(&h.bytes)
+            })
+            .map_or(Stored::Corrupt, Stored::Head)
+    }
+
+    fn fields(rest: &str) -> Option<Self> {
         let mut fields = rest.split(':');
         let generation = fields.next()?.to_string();
         let count = fields.next()?.parse().ok()?;
         let bytes = fields.next()?.parse().ok()?;
-        (fields.next().is_none() && !generation.is_empty() && count > 0).then_some(Head {
-            generation,
-            count,
-            bytes,
-        })
+        (fields.next().is_none() && !generation.is_empty() && generation.len() <= 64).then_some(
+            Head {
+                generation,
+                count,
+                bytes,
+            },
+        )
     }
 
     fn render(&self) -> String {
@@ -147,11 +187,20 @@ impl ChunkedStore {
         )
     }
 
-    fn head_of(&self, key: &str) -> Result<Option<(Secret, Option<Head>)>> {
+    fn head_of(&self, key: &str) -> Result<Option<(Secret, Stored)>> {
         Ok(self.inner.get(key)?.map(|stored| {
-            let head = Head::parse(&stored);
+            let head = Head::parse(&stored, self.limit);
             (stored, head)
         }))
+    }
+
+    /// The head stored under `key`, if any; a corrupt one has no parts we
+    /// could know, so there are none to delete.
+    fn previous_head(&self, key: &str) -> Result<Option<Head>> {
+        Ok(match self.head_of(key)? {
+            Some((_, Stored::Head(head))) => Some(head),
+            _ => None,
+        })
     }
 
     /// Joins the parts a head names; `Ok(None)` when one is missing.
@@ -184,6 +233,15 @@ impl ChunkedStore {
     }
 }
 
+fn corrupt(key: &str) -> Error {
+    Error::store(
+        format!(
+            "the stored login for {key} is damaged (its parts header is not one tfx-auth writes); log out and log in again"
+        ),
+        None,
+    )
+}
+
 fn incomplete(key: &str) -> Error {
     Error::store(
         format!("the stored login for {key} is incomplete (a part is missing); log in again"),
@@ -198,8 +256,10 @@ impl SecretStore for ChunkedStore {
             let Some((stored, head)) = self.head_of(key)? else {
                 return Ok(None);
             };
-            let Some(head) = head else {
-                return Ok(Some(stored));
+            let head = match head {
+                Stored::Whole => return Ok(Some(stored)),
+                Stored::Corrupt => return Err(corrupt(key)),
+                Stored::Head(head) => head,
             };
             if let Some(joined) = self.join(key, &head, None)? {
                 return Ok(Some(joined));
@@ -209,7 +269,13 @@ impl SecretStore for ChunkedStore {
     }
 
     fn set(&self, key: &str, secret: &str) -> Result<()> {
-        let previous = self.head_of(key)?.and_then(|(_, head)| head);
+        if secret.len() > MAX_JOINED_BYTES {
+            return Err(Error::store(
+                format!("the login for {key} is larger than {MAX_JOINED_BYTES} bytes"),
+                None,
+            ));
+        }
+        let previous = self.previous_head(key)?;
         if self.limit.fits(secret) {
             self.inner.set(key, secret)?;
         } else {
@@ -231,7 +297,7 @@ impl SecretStore for ChunkedStore {
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
-        let previous = self.head_of(key)?.and_then(|(_, head)| head);
+        let previous = self.previous_head(key)?;
         let removed = self.inner.delete(key)?;
         if let Some(old) = previous {
             self.delete_parts(key, &old)?;
@@ -246,9 +312,10 @@ impl SecretStore for ChunkedStore {
             if key.contains(PART) {
                 continue;
             }
-            match Head::parse(stored) {
-                None => logins.push((key.clone(), stored.clone())),
-                Some(head) => match self.join(key, &head, Some(&all))? {
+            match Head::parse(stored, self.limit) {
+                // A damaged login is listed as it is: a logout must still find it.
+                Stored::Whole | Stored::Corrupt => logins.push((key.clone(), stored.clone())),
+                Stored::Head(head) => match self.join(key, &head, Some(&all))? {
                     Some(joined) => logins.push((key.clone(), joined)),
                     // Written or deleted while we searched: read it on its own.
                     None => {
@@ -413,15 +480,129 @@ mod tests {
             count: 3,
             bytes: 70,
         };
-        assert_eq!(Head::parse(&head.render()), Some(head));
+        assert_eq!(Head::parse(&head.render(), SMALL), Stored::Head(head));
+        assert_eq!(
+            Head::parse("pat:tfx-auth-parts:1:g:1:1", SMALL),
+            Stored::Whole
+        );
         for bad in [
             "tfx-auth-parts:1:",
             "tfx-auth-parts:1:g:0:5",
             "tfx-auth-parts:1:g:x:5",
             "tfx-auth-parts:1:g:2:5:9",
-            "pat:tfx-auth-parts:1:g:1:1",
+            "tfx-auth-parts:1:g:3:2",
+            "tfx-auth-parts:1:g:1:18446744073709551615",
+            "tfx-auth-parts:1:g:18446744073709551615:18446744073709551615",
+            "tfx-auth-parts:1:g:18446744073709551616:5",
         ] {
-            assert_eq!(Head::parse(bad), None, "{bad}");
+            assert_eq!(Head::parse(bad, SMALL), Stored::Corrupt, "{bad}");
+        }
+    }
+
+    /// Counts the calls that reach the inner store.
+    struct Counting {
+        inner: MemoryStore,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SecretStore for Counting {
+        fn get(&self, key: &str) -> Result<Option<Secret>> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, secret: &str) -> Result<()> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.inner.set(key, secret)
+        }
+        fn delete(&self, key: &str) -> Result<bool> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.inner.delete(key)
+        }
+        fn list(&self) -> Result<Vec<(String, Secret)>> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.inner.list()
+        }
+    }
+
+    #[test]
+    fn a_planted_head_is_a_store_error_and_costs_a_few_calls() {
+        let key = "https://dev.azure.com/o";
+        let max = usize::MAX;
+        for planted in [
+            format!("{HEAD}g:1:{max}"),
+            format!("{HEAD}g:{max}:{max}"),
+            format!(
+                "{HEAD}g:{}:{MAX_JOINED_BYTES}",
+                WINDOWS_CREDENTIAL_MANAGER.max_parts() + 1
+            ),
+            format!("{HEAD}g:2:{}", MAX_JOINED_BYTES + 1),
+        ] {
+            let inner = Arc::new(Counting {
+                inner: MemoryStore::default(),
+                calls: Default::default(),
+            });
+            let chunked = ChunkedStore::new(inner.clone(), WINDOWS_CREDENTIAL_MANAGER);
+            inner.inner.set(key, &planted).unwrap();
+            let calls = || inner.calls.swap(0, Ordering::SeqCst);
+            assert_eq!(
+                chunked.get(key).unwrap_err().code(),
+                "STORE_ERROR",
+                "{planted}"
+            );
+            assert!(calls() <= 2, "{planted}: get");
+            assert_eq!(
+                chunked.list().unwrap().len(),
+                1,
+                "{planted}: listed, to be removable"
+            );
+            calls();
+            assert!(chunked.delete(key).unwrap(), "{planted}");
+            assert!(
+                calls() <= 2,
+                "{planted}: delete reads the head and removes the key"
+            );
+            assert_eq!(chunked.get(key).unwrap(), None);
+            // A new login over a planted head replaces it without a loop over its "parts".
+            inner.inner.set(key, &planted).unwrap();
+            calls();
+            chunked.set(key, &entra_like(3000)).unwrap();
+            let parts = split(&entra_like(3000), WINDOWS_CREDENTIAL_MANAGER).len();
+            assert!(calls() <= parts + 2, "{planted}: set");
+            assert_eq!(
+                chunked.get(key).unwrap().unwrap().as_str(),
+                entra_like(3000)
+            );
+        }
+    }
+
+    #[test]
+    fn the_largest_real_login_fits_the_bounds_and_a_larger_one_is_refused() {
+        // Two tokens at the secret limit and an authority at the URL limit.
+        let token = "t".repeat(MAX_SECRET_LEN);
+        let authority = format!(
+            "https://{}",
+            "a".repeat(crate::service_url::MAX_URL_LEN - 8)
+        );
+        let login = format!(
+            r#"entra:{{"v":1,"accessToken":"{token}","refreshToken":"{token}","authority":"{authority}","tenant":"72f988bf-86f1-41af-91ab-2d7cd011db47","clientId":"04b07795-8ddb-461a-bbee-02f9e1bf7b46","expiresAt":4102444800}}"#
+        );
+        for limit in [SMALL, WINDOWS_CREDENTIAL_MANAGER] {
+            let (_, chunked) = store(limit);
+            chunked.set("k", &login).unwrap();
+            assert_eq!(chunked.get("k").unwrap().unwrap().as_str(), login);
+            let too_big = "x".repeat(MAX_JOINED_BYTES + 1);
+            assert_eq!(
+                chunked.set("k", &too_big).unwrap_err().code(),
+                "STORE_ERROR"
+            );
+            assert_eq!(chunked.get("k").unwrap().unwrap().as_str(), login, "kept");
+        }
+        // The most parts: ASCII in UTF-16 (1 byte in 2), 3-byte characters in UTF-8 (63 of 64).
+        for (limit, c) in [(WINDOWS_CREDENTIAL_MANAGER, 'a'), (SMALL, '€')] {
+            let text: String = std::iter::repeat_n(c, MAX_JOINED_BYTES / c.len_utf8()).collect();
+            let (_, chunked) = store(limit);
+            chunked.set("k", &text).unwrap();
+            assert_eq!(chunked.get("k").unwrap().unwrap().as_str(), text);
         }
     }
 }

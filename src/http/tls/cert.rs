@@ -1,10 +1,11 @@
 //! The few facts about a certificate that webpki checks but does not expose,
-//! read from its DER: whether it is its own issuer, its validity period and
-//! whether its extended key usage allows a TLS server. Needed to accept a
-//! trusted self-signed server certificate that webpki refuses as a CA
-//! (see `TrustedSelfSigned` in tls.rs).
+//! read from its DER: whether it is its own issuer, its validity period,
+//! whether its extended key usage allows a TLS server and whether it may sign
+//! certificates. Needed to accept a trusted self-signed server certificate
+//! that webpki refuses as a CA, and to let only a real CA among the given
+//! certificates be a trust anchor (webpki checks nothing of an anchor).
 //!
-//! A hand-written reader rather than a crate: these three facts take ~100
+//! A hand-written reader rather than a crate: these facts take ~150
 //! lines, while an X.509 crate (x509-parser, x509-cert) would add a dozen
 //! crates to every build of the addon and its source fallback, for a check
 //! that runs only on a certificate the user pinned byte for byte.
@@ -21,15 +22,23 @@ pub(super) struct CertFacts {
     /// No extended key usage, or one that lists serverAuth (as webpki and
     /// OpenSSL require of a server certificate).
     pub server_auth: bool,
+    /// basicConstraints CA:TRUE and, when a key usage is present, keyCertSign
+    /// in it: what OpenSSL requires of a certificate that signs another.
+    pub may_sign_certificates: bool,
 }
 
 const OID_EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25]; // 2.5.29.37
+const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13]; // 2.5.29.19
+const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f]; // 2.5.29.15
+/// keyCertSign is bit 5 of keyUsage's BIT STRING: 0x04 of its first byte.
+const KEY_CERT_SIGN: u8 = 0x04;
 const OID_SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]; // 1.3.6.1.5.5.7.3.1
 
 const SEQUENCE: u8 = 0x30;
 const OID: u8 = 0x06;
 const OCTET_STRING: u8 = 0x04;
 const BOOLEAN: u8 = 0x01;
+const BIT_STRING: u8 = 0x03;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
 const VERSION: u8 = 0xa0; // [0] EXPLICIT
@@ -57,45 +66,70 @@ pub(super) fn parse(der: &[u8]) -> Option<CertFacts> {
     }
 
     // issuerUniqueID [1], subjectUniqueID [2], then extensions [3].
-    let mut server_auth = true;
+    let mut ext = Extensions::default();
     while !rest.is_empty() {
         let (tag, contents, after) = next(rest)?;
         rest = after;
         if tag == EXTENSIONS {
-            server_auth = eku_allows_server(expect(contents, SEQUENCE)?.0)?;
+            ext = extensions(expect(contents, SEQUENCE)?.0)?;
         }
     }
     Some(CertFacts {
         self_issued: issuer == subject,
         not_before,
         not_after,
-        server_auth,
+        server_auth: ext.server_auth.unwrap_or(true),
+        may_sign_certificates: ext.ca && ext.key_cert_sign.unwrap_or(true),
     })
 }
 
-/// Whether the extensions' extended key usage (if any) lists serverAuth.
-fn eku_allows_server(mut extensions: &[u8]) -> Option<bool> {
-    while !extensions.is_empty() {
-        let (extension, rest) = expect(extensions, SEQUENCE)?;
-        extensions = rest;
+/// What the extensions say; `None`: the extension is absent.
+#[derive(Default)]
+struct Extensions {
+    server_auth: Option<bool>,
+    ca: bool,
+    key_cert_sign: Option<bool>,
+}
+
+fn extensions(mut list: &[u8]) -> Option<Extensions> {
+    let mut ext = Extensions::default();
+    while !list.is_empty() {
+        let (extension, rest) = expect(list, SEQUENCE)?;
+        list = rest;
         let (oid, mut value) = expect(extension, OID)?;
         if value.first() == Some(&BOOLEAN) {
             value = next(value)?.2;
         }
-        if oid != OID_EXT_KEY_USAGE {
-            continue;
-        }
-        let mut purposes = expect(expect(value, OCTET_STRING)?.0, SEQUENCE)?.0;
-        while !purposes.is_empty() {
-            let (purpose, rest) = expect(purposes, OID)?;
-            if purpose == OID_SERVER_AUTH {
-                return Some(true);
+        let value = expect(value, OCTET_STRING)?.0;
+        match oid {
+            OID_EXT_KEY_USAGE => ext.server_auth = Some(eku_allows_server(value)?),
+            // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL }
+            OID_BASIC_CONSTRAINTS => {
+                let fields = expect(value, SEQUENCE)?.0;
+                ext.ca = matches!(next(fields), Some((BOOLEAN, [flag], _)) if *flag != 0);
             }
-            purposes = rest;
+            // KeyUsage ::= BIT STRING: the count of unused bits, then the bits.
+            OID_KEY_USAGE => {
+                let bits = expect(value, BIT_STRING)?.0;
+                ext.key_cert_sign = Some(bits.get(1).is_some_and(|b| b & KEY_CERT_SIGN != 0));
+            }
+            _ => {}
         }
-        return Some(false);
     }
-    Some(true)
+    Some(ext)
+}
+
+/// Whether an extended key usage lists serverAuth.
+fn eku_allows_server(value: &[u8]) -> Option<bool> {
+    let mut purposes = expect(value, SEQUENCE)?.0;
+    while !purposes.is_empty() {
+        let (purpose, rest) = expect(purposes, OID)?;
+        if purpose == OID_SERVER_AUTH {
+            return Some(true);
+        }
+        purposes = rest;
+    }
+    Some(false)
 }
 
 /// One DER element: its tag, its contents and what follows it.

@@ -22,17 +22,13 @@ fn jan1(year: u64) -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(days * 86_400))
 }
 
-/// A verifier trusting exactly `trusted` (given as by NODE_EXTRA_CA_CERTS).
+/// A verifier trusting exactly `trusted` (given as by NODE_EXTRA_CA_CERTS),
+/// its trust anchors chosen as in 2030.
 fn verifier(trusted: &[&str]) -> Verifier {
     let explicit: Vec<_> = trusted.iter().map(|n| cert(n)).collect();
-    let mut roots = RootCertStore::empty();
-    roots.add_parsable_certificates(explicit.iter().cloned());
     Verifier {
         provider: provider(),
-        trust: Some(Trust {
-            roots: Arc::new(roots),
-            explicit,
-        }),
+        trust: Some(Trust::new(&[], explicit, jan1(2030))),
     }
 }
 
@@ -202,6 +198,98 @@ fn only_the_system_roots_do_not_make_a_self_signed_certificate_trusted() {
 }
 
 #[test]
+fn only_a_given_ca_valid_now_becomes_a_trust_anchor() {
+    let anchors = |trusted: &[&str], year| {
+        let explicit = trusted.iter().map(|n| cert(n)).collect();
+        Trust::new(&[], explicit, jan1(year)).roots.len()
+    };
+    assert_eq!(anchors(&["root"], 2030), 1, "a CA with keyCertSign");
+    assert_eq!(anchors(&["ca_true"], 2030), 1, "CA:TRUE without key usage");
+    assert_eq!(anchors(&["ca_false"], 2030), 0, "CA:FALSE");
+    assert_eq!(anchors(&["leaf"], 2030), 0, "CA:FALSE, not self-issued");
+    assert_eq!(anchors(&["root"], 2036), 0, "expired");
+    assert_eq!(anchors(&["root"], 2024), 0, "not valid yet");
+    // Not an anchor, still the pinned server certificate.
+    let v = verifier(&["ca_false"]);
+    assert_eq!(v.trust.as_ref().unwrap().roots.len(), 0);
+    assert_eq!(verify(&v, "ca_false", "tfs.example", jan1(2030)), Ok(()));
+}
+
+#[test]
+fn key_usage_without_key_cert_sign_is_no_issuer() {
+    // ca_false's DER with CA:FALSE turned into CA:TRUE would need a new
+    // signature; the facts reader is enough: keyUsage digitalSignature only.
+    let facts = |bc: &[u8], ku: Option<&[u8]>| {
+        let mut exts = Vec::new();
+        let mut ext = |oid: &[u8], value: &[u8]| {
+            let mut inner = vec![OID_TAG, oid.len() as u8];
+            inner.extend_from_slice(oid);
+            inner.extend_from_slice(&[0x04, value.len() as u8]);
+            inner.extend_from_slice(value);
+            exts.push(0x30);
+            exts.push(inner.len() as u8);
+            exts.extend(inner);
+        };
+        ext(&[0x55, 0x1d, 0x13], bc);
+        if let Some(ku) = ku {
+            ext(&[0x55, 0x1d, 0x0f], ku);
+        }
+        with_extensions(&cert("ca_false"), &exts).map(|f| f.may_sign_certificates)
+    };
+    const CA_TRUE: &[u8] = &[0x30, 0x03, 0x01, 0x01, 0xff];
+    const CA_FALSE: &[u8] = &[0x30, 0x00];
+    assert_eq!(facts(CA_TRUE, None), Some(true));
+    assert_eq!(facts(CA_TRUE, Some(&[0x03, 0x02, 0x01, 0x06])), Some(true));
+    assert_eq!(facts(CA_TRUE, Some(&[0x03, 0x02, 0x07, 0x80])), Some(false));
+    assert_eq!(
+        facts(CA_FALSE, Some(&[0x03, 0x02, 0x01, 0x06])),
+        Some(false)
+    );
+}
+
+const OID_TAG: u8 = 0x06;
+
+/// `der` with its extensions replaced by `exts` (the signature no longer
+/// matches, which the facts reader does not check).
+fn with_extensions(der: &[u8], exts: &[u8]) -> Option<cert::CertFacts> {
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = body.len();
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    fn split(input: &[u8]) -> (u8, &[u8], &[u8]) {
+        let tag = input[0];
+        let (len, hdr) = match input[1] {
+            l if l < 0x80 => (l as usize, 2),
+            0x81 => (input[2] as usize, 3),
+            _ => (((input[2] as usize) << 8) | input[3] as usize, 4),
+        };
+        (tag, &input[hdr..hdr + len], &input[hdr + len..])
+    }
+    let (_, cert_body, _) = split(der);
+    let (_, tbs, after_tbs) = split(cert_body);
+    let mut fields = Vec::new();
+    let mut rest = tbs;
+    while !rest.is_empty() {
+        let (tag, body, after) = split(rest);
+        if tag != 0xa3 {
+            fields.extend(tlv(tag, body));
+        }
+        rest = after;
+    }
+    fields.extend(tlv(0xa3, &tlv(0x30, exts)));
+    let mut body = tlv(0x30, &fields);
+    body.extend_from_slice(after_tbs);
+    cert::parse(&tlv(0x30, &body))
+}
+
+#[test]
 fn skipping_certificate_checks_accepts_any_certificate() {
     let skip = Verifier {
         provider: provider(),
@@ -216,18 +304,20 @@ fn skipping_certificate_checks_accepts_any_certificate() {
 #[test]
 fn certificate_facts_are_read_from_der() {
     let (jan2025, jan2035) = (jan1(2025).as_secs(), jan1(2035).as_secs());
-    for (name, self_issued, not_after, server_auth) in [
-        ("ca_true", true, jan2035, true),
-        ("ca_false", true, jan2035, true),
-        ("client_only", true, jan2035, false),
-        ("long_lived", true, jan1(2060).as_secs(), true),
-        ("leaf", false, jan2035, true),
+    for (name, self_issued, not_after, server_auth, may_sign_certificates) in [
+        ("ca_true", true, jan2035, true, true),
+        ("ca_false", true, jan2035, true, false),
+        ("client_only", true, jan2035, false, true),
+        ("long_lived", true, jan1(2060).as_secs(), true, true),
+        ("root", true, jan2035, true, true),
+        ("leaf", false, jan2035, true, false),
     ] {
         let expected = cert::CertFacts {
             self_issued,
             not_before: jan2025,
             not_after,
             server_auth,
+            may_sign_certificates,
         };
         assert_eq!(cert::parse(&cert(name)), Some(expected), "{name}");
     }
