@@ -172,7 +172,7 @@ async function credentialSource(addon, env, defaultServiceUrl, timeoutMs) {
   } catch (err) {
     const code = err && err.code ? String(err.code) : 'ERROR';
     const [summary, fix] = diagnose(code, { serviceUrl: defaultServiceUrl ?? '' }, timeoutMs);
-    return { kind: 'ci', label: 'CI credential (TFX_AUTH_CREDENTIAL)', defaultServiceUrl, valid: false, error: { code, message: String(err.message ?? err), summary, fix } };
+    return { kind: 'ci', label: 'CI credential', named: true, defaultServiceUrl, valid: false, error: { code, message: String(err.message ?? err), summary, fix } };
   }
   if (ci && ci.named) return ciSource(addon, ci, defaultServiceUrl, timeoutMs);
   // The environment's part of the addon's precedence (no URL: flags and variables only).
