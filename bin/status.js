@@ -154,7 +154,9 @@ async function ciSource(addon, ci, defaultServiceUrl, timeoutMs) {
     source.user = info.authenticatedUser;
   } catch (err) {
     const code = err && err.code ? String(err.code) : 'ERROR';
-    const [summary, fix] = diagnose(code, login, timeoutMs);
+    const [summary, fix] = code === 'AUTHORITY_ERROR'
+      ? ['The CI credential was refused', 'see the message: it names what the identity platform or the identity endpoint said']
+      : diagnose(code, login, timeoutMs);
     source.valid = false;
     source.error = { code, message: String(err && err.message ? err.message : err), summary, fix };
     if (err && typeof err.status === 'number') source.error.status = err.status;
@@ -170,7 +172,7 @@ async function credentialSource(addon, env, defaultServiceUrl, timeoutMs) {
   } catch (err) {
     const code = err && err.code ? String(err.code) : 'ERROR';
     const [summary, fix] = diagnose(code, { serviceUrl: defaultServiceUrl ?? '' }, timeoutMs);
-    return { kind: 'ci', label: 'CI credential (TFX_AUTH_CREDENTIAL)', defaultServiceUrl, valid: false, error: { code, message: String(err.message ?? err), summary, fix } };
+    return { kind: 'ci', label: 'CI credential', named: true, defaultServiceUrl, valid: false, error: { code, message: String(err.message ?? err), summary, fix } };
   }
   if (ci && ci.named) return ciSource(addon, ci, defaultServiceUrl, timeoutMs);
   // The environment's part of the addon's precedence (no URL: flags and variables only).
