@@ -251,26 +251,24 @@ impl Trust {
             .explicit
             .iter()
             .any(|c| c.as_ref() == end_entity.as_ref());
-        if !trusted {
-            return match err {
-                rustls::Error::InvalidCertificate(
-                    CertificateError::UnknownIssuer
+        // Errors of the chain, not of the certificate: no anchor is its issuer
+        // (a given certificate that is no CA is none), or an anchor with its
+        // name but another key or algorithm (the system's snakeoil
+        // `CN=localhost`) was tried first.
+        let no_chain = matches!(
+            err,
+            rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer
                     | CertificateError::BadSignature
                     | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
                     | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
-                ) => Err(CertificateError::UnknownIssuer.into()),
-                err if is_ca_used_as_end_entity(&err) => {
-                    Err(CertificateError::UnknownIssuer.into())
-                }
-                err => Err(err),
-            };
-        }
-        let not_an_anchor = matches!(
-            err,
-            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
-        );
-        if !not_an_anchor && !is_ca_used_as_end_entity(&err) {
+            )
+        ) || is_ca_used_as_end_entity(&err);
+        if !no_chain {
             return Err(err);
+        }
+        if !trusted {
+            return Err(CertificateError::UnknownIssuer.into());
         }
         // webpki reads the validity period before the basic constraints, so
         // today it has refused an expired certificate already; checked again so
