@@ -102,8 +102,13 @@ fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
             ),
         )
     };
-    // Links are followed (system bundles are links), but the file is checked
-    // once open: a FIFO swapped in after a check would block the open itself.
+    let not_a_file = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+    // Links are followed (system bundles are links). Checked before opening (a
+    // folder cannot even be opened on Windows) and again once open, without
+    // blocking: a FIFO swapped in after the first check would block the open.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -111,10 +116,7 @@ fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     let file = options.open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+        return Err(not_a_file());
     }
     if meta.len() > MAX_CA_FILE_BYTES {
         return Err(too_big());
