@@ -174,8 +174,10 @@ pub fn read_regular_file(
     Ok(Some(raw))
 }
 
-/// The most a settings document may hold: thousands of logins' settings.
-pub const MAX_JSON_BYTES: u64 = 4 * 1024 * 1024;
+/// The most a JSON document may hold: the file store keeps every login in one
+/// (an Entra login is ~5 KiB, at most ~40 KiB), so this is thousands of them.
+/// Devices and FIFOs are refused by type; this stops a huge regular file.
+pub const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads a JSON document; a missing file reads as `T::default()`.
 /// The raw bytes are wiped after parsing because they may hold secrets.

@@ -102,8 +102,13 @@ fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
             ),
         )
     };
-    // Links are followed (system bundles are links), but the file is checked
-    // once open: a FIFO swapped in after a check would block the open itself.
+    let not_a_file = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+    // Links are followed (system bundles are links). Checked before opening (a
+    // folder cannot even be opened on Windows) and again once open, without
+    // blocking: a FIFO swapped in after the first check would block the open.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -111,10 +116,7 @@ fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     let file = options.open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+        return Err(not_a_file());
     }
     if meta.len() > MAX_CA_FILE_BYTES {
         return Err(too_big());
@@ -251,26 +253,24 @@ impl Trust {
             .explicit
             .iter()
             .any(|c| c.as_ref() == end_entity.as_ref());
-        if !trusted {
-            return match err {
-                rustls::Error::InvalidCertificate(
-                    CertificateError::UnknownIssuer
+        // Errors of the chain, not of the certificate: no anchor is its issuer
+        // (a given certificate that is no CA is none), or an anchor with its
+        // name but another key or algorithm (the system's snakeoil
+        // `CN=localhost`) was tried first.
+        let no_chain = matches!(
+            err,
+            rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer
                     | CertificateError::BadSignature
                     | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
                     | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
-                ) => Err(CertificateError::UnknownIssuer.into()),
-                err if is_ca_used_as_end_entity(&err) => {
-                    Err(CertificateError::UnknownIssuer.into())
-                }
-                err => Err(err),
-            };
-        }
-        let not_an_anchor = matches!(
-            err,
-            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
-        );
-        if !not_an_anchor && !is_ca_used_as_end_entity(&err) {
+            )
+        ) || is_ca_used_as_end_entity(&err);
+        if !no_chain {
             return Err(err);
+        }
+        if !trusted {
+            return Err(CertificateError::UnknownIssuer.into());
         }
         // webpki reads the validity period before the basic constraints, so
         // today it has refused an expired certificate already; checked again so

@@ -47,8 +47,15 @@ fn a_fifo_as_tfx_clis_cache_or_login_never_blocks() {
     mkfifo(&folder.join(".allusers"));
     let (default, found, migrated, f) = within_seconds(move || {
         let default = f.logins.default_service_url().map_err(|e| e.code());
-        let found = f.logins.get(&url(EVIL)).map(|c| c.is_some()).map_err(|e| e.code());
-        let migrated = f.logins.migrate_legacy().map(|r| (r.migrated.len(), r.skipped.len()));
+        let found = f
+            .logins
+            .get(&url(EVIL))
+            .map(|c| c.is_some())
+            .map_err(|e| e.code());
+        let migrated = f
+            .logins
+            .migrate_legacy()
+            .map(|r| (r.migrated.len(), r.skipped.len()));
         (default, found, migrated.map_err(|e| e.code()), f)
     });
     assert_eq!(default, Ok(None), "a FIFO names no URL");
@@ -67,7 +74,11 @@ fn a_link_to_dev_zero_is_not_read() {
     fs::create_dir_all(&cache).unwrap();
     std::os::unix::fs::symlink("/dev/zero", cache.join(".connection")).unwrap();
     let (found, default) = within_seconds(move || {
-        let found = f.logins.get(&url(EVIL)).map(|c| c.is_some()).map_err(|e| e.code());
+        let found = f
+            .logins
+            .get(&url(EVIL))
+            .map(|c| c.is_some())
+            .map_err(|e| e.code());
         (found, f.logins.default_service_url().map_err(|e| e.code()))
     });
     assert_eq!(found, Ok(false));
@@ -87,7 +98,10 @@ fn a_linked_login_file_or_folder_neither_rehomes_nor_deletes_the_login() {
             std::os::unix::fs::symlink(&real, evil.join(".allusers")).unwrap();
         }
         let what = if linked_folder { "folder" } else { "file" };
-        let got = f.logins.get(&url(EVIL)).map(|c| c.map(|c| c.secret().to_string()));
+        let got = f
+            .logins
+            .get(&url(EVIL))
+            .map(|c| c.map(|c| c.secret().to_string()));
         assert!(
             !matches!(got, Ok(Some(_))),
             "linked {what}: another URL's login is not taken for {EVIL}"
@@ -95,7 +109,10 @@ fn a_linked_login_file_or_folder_neither_rehomes_nor_deletes_the_login() {
         assert!(f.store.get(url(EVIL).key()).unwrap().is_none(), "{what}");
         let _ = f.logins.logout(&url(EVIL));
         let report = f.logins.migrate_legacy().unwrap();
-        assert!(report.migrated.iter().all(|m| m.service_url == REAL), "{what}");
+        assert!(
+            report.migrated.iter().all(|m| m.service_url == REAL),
+            "{what}"
+        );
         assert!(f.store.get(url(EVIL).key()).unwrap().is_none(), "{what}");
         assert_eq!(
             f.logins.get(&url(REAL)).unwrap().unwrap().secret(),

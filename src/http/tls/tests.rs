@@ -172,18 +172,24 @@ fn a_trusted_self_signed_certificate_is_checked_for_validity_whatever_webpki_che
     assert_eq!(outcome(2030), Ok(()));
     assert!(outcome(2036).unwrap_err().contains("ExpiredContext"));
     assert!(outcome(2024).unwrap_err().contains("NotValidYetContext"));
-    // Another refusal of a trusted certificate is not overruled.
+    // A refusal of the certificate itself (not of a chain) is not overruled.
     let other = trust.self_signed(
         &cert("ca_true"),
         jan1(2030),
-        CertificateError::BadSignature.into(),
+        CertificateError::Revoked.into(),
     );
     assert_eq!(
         other,
-        Err(rustls::Error::InvalidCertificate(
-            CertificateError::BadSignature
-        ))
+        Err(rustls::Error::InvalidCertificate(CertificateError::Revoked))
     );
+    // An anchor with its name but another key tried first is no reason to refuse it.
+    for chain in [
+        CertificateError::BadSignature,
+        CertificateError::UnknownIssuer,
+    ] {
+        let pinned = trust.self_signed(&cert("ca_true"), jan1(2030), chain.into());
+        assert_eq!(pinned, Ok(()));
+    }
 }
 
 #[test]
