@@ -106,8 +106,11 @@ function patchCredstore(exports, ctx) {
 // keep them off disk. Everything else (command-options from --save) stays tfx's file.
 const ADDON_ITEMS = new Set(['connection', 'skipCertValidation']);
 
-function patchDiskcache(exports) {
+function patchDiskcache(exports, _ctx, filename) {
   const Base = exports.DiskCache;
+  // tfx-cli's own trace module, so TFX_TRACE_CACHE shows what is read, as stock does.
+  const trace = Module.createRequire(filename)('./trace');
+  expectFunctions(trace, ['debug', 'debugArea'], 'lib/trace.js exports');
   expectFunctions(Base && Base.prototype, ['itemExists', 'getItem', 'setItem', 'deleteItem'], 'DiskCache.prototype');
   const ours = (store, name) => store === 'cache' && ADDON_ITEMS.has(name);
   class DiskCache extends Base {
@@ -116,8 +119,15 @@ function patchDiskcache(exports) {
       return Promise.resolve(!ours(store, name) && readOwnFile(this.getFilePath(store, name)) !== null);
     }
     getItem(store, name) {
-      const text = ours(store, name) ? null : readOwnFile(this.getFilePath(store, name));
-      if (text !== null) return Promise.resolve(text);
+      trace.debug('cache.getItem');
+      const file = this.getFilePath(store, name);
+      trace.debugArea(`read: ${store}:${name}`, 'CACHE');
+      trace.debugArea(file, 'CACHE');
+      const text = ours(store, name) ? null : readOwnFile(file);
+      if (text !== null) {
+        trace.debugArea(text, 'CACHE'); // saved options hold no secret (saved-options.js)
+        return Promise.resolve(text);
+      }
       return Promise.reject(Object.assign(new Error(`no usable ${name} in tfx's cache`), { code: 'ENOENT' }));
     }
     setItem(store, name, data) {
