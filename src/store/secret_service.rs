@@ -10,13 +10,16 @@
 //! prompt.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::Duration;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, OnceLock, TryLockError, mpsc};
+use std::time::{Duration, Instant};
 
 use keyring_core::api::CredentialStore;
-use secret_service::EncryptionType;
-use secret_service::blocking::SecretService;
 use zeroize::Zeroizing;
+
+mod session;
+
+use session::{Probe, list_items, quick_read};
 
 use super::SecretStore;
 use super::worker::Worker;
@@ -31,7 +34,22 @@ pub const SERVICE: &str = "tfx-auth";
 
 pub struct SecretServiceStore {
     worker: Worker<Inner>,
+    listed: Mutex<Listed>,
 }
+
+/// The secrets the last `list` read, each served once to a `get` of its key
+/// within [`LISTED_TTL`]: `tfx-auth status` lists every login and then asks
+/// for each one's credential. Dropped by every write of this store; a list
+/// that a write overlapped keeps nothing.
+#[derive(Default)]
+struct Listed {
+    secrets: HashMap<String, Secret>,
+    at: Option<Instant>,
+    writes: u64,
+}
+
+/// How long a listed secret may wait for its `get`.
+const LISTED_TTL: Duration = Duration::from_secs(2);
 
 struct Inner {
     /// keyring-core's store, connected on first use: a command that only
@@ -41,7 +59,7 @@ struct Inner {
     /// A second session, for the lock state and for reads that need no more
     /// than one search and one `GetSecret` (see `quick_read`). Encrypted
     /// like the store's own: secrets cross the bus on it.
-    probe: Mutex<SecretService<'static>>,
+    probe: Mutex<Probe>,
 }
 
 impl SecretServiceStore {
@@ -56,16 +74,15 @@ impl SecretServiceStore {
         let timeout = env.keyring_timeout;
         let session_bus = env.session_bus;
         let inner = with_timeout(timeout, move || {
-            let probe = SecretService::connect(EncryptionType::Dh).map_err(|e| {
-                Error::KeyringUnavailable {
-                    reason: no_secret_service(session_bus),
-                    source: Some(Box::new(e)),
-                }
+            let probe = Probe::connect(timeout).map_err(|e| Error::KeyringUnavailable {
+                reason: no_secret_service(session_bus),
+                source: Some(e),
             })?;
             // A Secret Service with no default collection (gnome-keyring started
             // but never set up, as over SSH) cannot store anything: say so now,
             // so that `select` falls back to the file instead of every call failing.
-            if let Err(secret_service::Error::NoResult) = probe.get_default_collection() {
+            let collection = probe.run(async |ss| ss.get_default_collection().await.map(|_| ()))?;
+            if let Err(secret_service::Error::NoResult) = collection {
                 return Err(Error::KeyringUnavailable {
                     reason: "the Secret Service has no default collection; create and unlock a login keyring (log in to a desktop session once, or run `gnome-keyring-daemon --replace --unlock`, type a password for a new login keyring and press Ctrl-D)".into(),
                     source: None,
@@ -78,6 +95,7 @@ impl SecretServiceStore {
         })?;
         Ok(SecretServiceStore {
             worker: Worker::new(inner, read, timeout),
+            listed: Mutex::default(),
         })
     }
 
@@ -99,9 +117,17 @@ impl SecretServiceStore {
 /// everything else takes the checked path: the lock probe first (two more),
 /// then keyring-core's read with its duplicate handling.
 fn read(inner: &Inner, key: &str) -> Result<Option<Secret>> {
-    if let Some(secret) = inner.quick_read(key)? {
+    let probe = inner.probe.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(secret) = quick_read(&probe, key)? {
         return Ok(Some(secret));
     }
+    drop(probe);
+    checked_read(inner, key)
+}
+
+/// The read of everything `quick_read` leaves: the lock probe, then
+/// keyring-core's read with its duplicate handling.
+fn checked_read(inner: &Inner, key: &str) -> Result<Option<Secret>> {
     inner.ensure_unlocked()?;
     match inner.entry(key)?.get_password() {
         Ok(secret) => Ok(Some(Zeroizing::new(secret))),
@@ -139,51 +165,22 @@ fn with_timeout<T: Send + 'static>(
 }
 
 impl Inner {
-    /// Reads the secret when a search finds exactly one unlocked item for
-    /// `key`. A locked match is `KEYRING_LOCKED` at once: keyring-core's read
-    /// would ask the service to unlock it, which pops up a prompt. `Ok(None)`
-    /// leaves the answer to the checked path: no item (a collection may hide
-    /// the items of a locked collection, and only the probe tells that from
-    /// "not logged in"), duplicates, a failed call, or a secret that is not
-    /// UTF-8, each reported there as before.
-    fn quick_read(&self, key: &str) -> Result<Option<Secret>> {
-        let ss = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        let attributes = HashMap::from([("service", SERVICE), ("username", key)]);
-        let Ok(found) = ss.search_items(attributes) else {
-            return Ok(None);
-        };
-        if !found.locked.is_empty() {
-            return Err(Error::KeyringLocked {
-                hint: UNLOCK_HINT,
-                source: None,
-            });
-        }
-        let [item] = found.unlocked.as_slice() else {
-            return Ok(None);
-        };
-        match item.get_secret().map(String::from_utf8) {
-            Ok(Ok(secret)) => Ok(Some(Zeroizing::new(secret))),
-            Ok(Err(not_text)) => {
-                zeroize::Zeroize::zeroize(&mut not_text.into_bytes());
-                Ok(None)
-            }
-            Err(_) => Ok(None),
-        }
-    }
-
     fn ensure_unlocked(&self) -> Result<()> {
-        let ss = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        let collection = ss.get_default_collection().map_err(|e| match e {
-            secret_service::Error::NoResult => Error::KeyringUnavailable {
-                reason: "the Secret Service has no default collection".into(),
-                source: Some(Box::new(e)),
-            },
-            other => unavailable("cannot read the default collection", other),
-        })?;
-        if collection
-            .is_locked()
-            .map_err(|e| unavailable("cannot read the collection's lock state", e))?
-        {
+        let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
+        let locked = probe.run(async |ss| {
+            let collection = ss.get_default_collection().await.map_err(|e| match e {
+                secret_service::Error::NoResult => Error::KeyringUnavailable {
+                    reason: "the Secret Service has no default collection".into(),
+                    source: Some(Box::new(e)),
+                },
+                other => unavailable("cannot read the default collection", other),
+            })?;
+            collection
+                .is_locked()
+                .await
+                .map_err(|e| unavailable("cannot read the collection's lock state", e))
+        })??;
+        if locked {
             return Err(Error::KeyringLocked {
                 hint: UNLOCK_HINT,
                 source: None,
@@ -215,15 +212,87 @@ impl Inner {
     }
 }
 
+impl SecretServiceStore {
+    fn listed(&self) -> std::sync::MutexGuard<'_, Listed> {
+        self.listed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A secret the last `list` read for `key`, once, while it is fresh.
+    fn take_listed(&self, key: &str) -> Option<Secret> {
+        let mut listed = self.listed();
+        if listed.at.is_none_or(|at| at.elapsed() >= LISTED_TTL) {
+            listed.secrets.clear();
+            return None;
+        }
+        listed.secrets.remove(key)
+    }
+
+    fn forget_listed(&self) {
+        let mut listed = self.listed();
+        listed.secrets.clear();
+        listed.writes += 1;
+    }
+
+    /// A `call` that writes: the listed secrets are dropped before it and
+    /// after it, so a list running on either side of it keeps nothing stale.
+    fn write<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.forget_listed();
+        let written = self.call(op);
+        self.forget_listed();
+        written
+    }
+
+    /// The quick read on the caller's own thread, when the keyring is not in
+    /// use: no hop to the worker and back (BENCHMARKS.md). `None` leaves the
+    /// read to the worker: another call is queued or running, or the caller
+    /// is on a runtime that cannot block.
+    fn read_here(&self, key: &str) -> Option<Result<Option<Secret>>> {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        if !self.worker.idle() {
+            return None;
+        }
+        let probe = match self.worker.context().probe.try_lock() {
+            Ok(probe) => probe,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        let read = || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| quick_read(&probe, key)))
+                .unwrap_or_else(|_| Err(Error::store("the keyring read failed", None)))
+        };
+        // Store calls are blocking; on tokio's threads they run in block_in_place.
+        let found = match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Err(_) => read(),
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
+            Ok(_) => return None,
+        };
+        Some(found)
+    }
+}
+
 impl SecretStore for SecretServiceStore {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
-        self.worker.read(key)
+        if let Some(secret) = self.take_listed(key) {
+            return Ok(Some(secret));
+        }
+        match self.read_here(key) {
+            // No quick answer: the checked path, on the worker (keyring-core has no timeout).
+            Some(Ok(None)) => {
+                let key = key.to_string();
+                self.worker.call(move |inner| checked_read(inner, &key))
+            }
+            Some(answer) => answer,
+            None => self.worker.read(key),
+        }
     }
 
     fn set(&self, key: &str, secret: &str) -> Result<()> {
         let key = key.to_string();
         let secret = Zeroizing::new(secret.to_string());
-        self.call(move |inner| {
+        self.write(move |inner| {
             let entry = inner.entry(&key)?;
             match entry.set_password(&secret) {
                 Ok(()) => Ok(()),
@@ -241,7 +310,7 @@ impl SecretStore for SecretServiceStore {
 
     fn delete(&self, key: &str) -> Result<bool> {
         let key = key.to_string();
-        self.call(move |inner| match inner.entry(&key)?.delete_credential() {
+        self.write(move |inner| match inner.entry(&key)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
             Err(keyring_core::Error::Ambiguous(items)) => {
@@ -254,25 +323,32 @@ impl SecretStore for SecretServiceStore {
         })
     }
 
+    /// One search on the probe's session, then every item's attributes and
+    /// secret asked at once: the replies come back pipelined on the one
+    /// connection, instead of several round trips per item one after another.
     fn list(&self) -> Result<Vec<(String, Secret)>> {
-        self.call(|inner| {
-            let spec = HashMap::from([("service", SERVICE)]);
-            let found = inner.store()?.search(&spec).map_err(from_keyring)?;
-            let mut logins = Vec::with_capacity(found.len());
-            for entry in found {
-                let attributes = entry.get_attributes().map_err(from_keyring)?;
-                let Some(key) = attributes.get("username") else {
-                    continue;
-                };
-                match entry.get_password() {
-                    Ok(secret) => logins.push((key.clone(), Zeroizing::new(secret))),
-                    // Deleted between the search and the read.
-                    Err(keyring_core::Error::NoEntry) => {}
-                    Err(e) => return Err(from_keyring(e)),
-                }
+        let writes = self.listed().writes;
+        let logins = self.call(|inner| {
+            let probe = inner.probe.lock().unwrap_or_else(|p| p.into_inner());
+            probe.run(async |ss| list_items(ss).await)?
+        })?;
+        let mut listed = self.listed();
+        if listed.writes == writes {
+            // A key listed twice (duplicates) is left to the checked read to report.
+            let mut secrets = HashMap::with_capacity(logins.len());
+            for (key, secret) in &logins {
+                secrets
+                    .entry(key.clone())
+                    .and_modify(|s: &mut Option<Secret>| *s = None)
+                    .or_insert_with(|| Some(secret.clone()));
             }
-            Ok(logins)
-        })
+            listed.secrets = secrets
+                .into_iter()
+                .filter_map(|(key, secret)| Some((key, secret?)))
+                .collect();
+            listed.at = Some(Instant::now());
+        }
+        Ok(logins)
     }
 }
 
