@@ -840,6 +840,7 @@ module.exports.accessTokenInfo = nativeBinding.accessTokenInfo
 module.exports.deleteCredential = nativeBinding.deleteCredential
 module.exports.getAzureCliToken = nativeBinding.getAzureCliToken
 module.exports.getCredential = nativeBinding.getCredential
+module.exports.getCredentialNow = nativeBinding.getCredentialNow
 module.exports.getDefaultServiceUrl = nativeBinding.getDefaultServiceUrl
 module.exports.getSkipCertValidation = nativeBinding.getSkipCertValidation
 module.exports.listLogins = nativeBinding.listLogins

@@ -2,8 +2,10 @@
 //! directly (not through keyring-core): one search and one `GetSecret` for a
 //! login, one search and every item's attributes and secret at once for the
 //! list. Run on a current-thread runtime by the calling thread, so a reply is
-//! read from the socket by the thread waiting for it.
+//! read from the socket by the thread waiting for it. A login read once is
+//! read again with its item's `GetSecret` alone (one round trip).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -21,7 +23,13 @@ use crate::secret::Secret;
 /// threads to start per process (BENCHMARKS.md, against @napi-rs/keyring).
 pub(super) struct Probe {
     runtime: tokio::runtime::Runtime,
-    ss: SecretService<'static>,
+    /// Kept for the life of the process (the store is), and leaked so that
+    /// an item can be made from its path (`get_item_by_path` borrows the
+    /// session for its own lifetime).
+    ss: &'static SecretService<'static>,
+    /// The object path of the one item each key was last read from
+    /// (bounded; emptied by every write of this store, see `forget_items`).
+    items: RefCell<HashMap<String, String>>,
     /// How long one `run` may take: a read on the caller's thread has no
     /// worker to give up on it.
     timeout: Duration,
@@ -36,7 +44,8 @@ impl Probe {
         let ss = runtime.block_on(SecretService::connect(EncryptionType::Dh))?;
         Ok(Probe {
             runtime,
-            ss,
+            ss: Box::leak(Box::new(ss)),
+            items: RefCell::default(),
             timeout,
         })
     }
@@ -47,16 +56,69 @@ impl Probe {
         &'p self,
         op: impl AsyncFnOnce(&'p SecretService<'static>) -> T,
     ) -> Result<T> {
+        self.run_within(self.timeout, op)
+    }
+
+    /// [`run`](Self::run) with a time limit of its own.
+    pub(super) fn run_within<'p, T>(
+        &'p self,
+        limit: Duration,
+        op: impl AsyncFnOnce(&'p SecretService<'static>) -> T,
+    ) -> Result<T> {
         let answer = self
             .runtime
-            .block_on(async { tokio::time::timeout(self.timeout, op(&self.ss)).await });
+            .block_on(async { tokio::time::timeout(limit, op(self.ss)).await });
         answer.map_err(|_| Error::KeyringUnavailable {
             reason: format!(
                 "the Secret Service did not answer within {} ms",
-                self.timeout.as_millis()
+                limit.as_millis()
             ),
             source: None,
         })
+    }
+
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Forgets every item read: a write may have replaced or removed one.
+    pub(super) fn forget_items(&self) {
+        self.items.borrow_mut().clear();
+    }
+
+    fn remember_item(&self, key: &str, path: &str) {
+        let mut items = self.items.borrow_mut();
+        if items.len() >= MAX_ITEMS {
+            items.clear();
+        }
+        items.insert(key.to_string(), path.to_string());
+    }
+}
+
+/// How many keys' item paths a probe remembers.
+const MAX_ITEMS: usize = 64;
+
+/// The secret of the item `key` was last read from, by its path: `None` when
+/// there is none, or it is gone, locked or no longer text (the search then
+/// tells which). Another process's logout removes the item, and its login
+/// replaces the item's secret or the item: either way this reads what is
+/// stored now.
+fn known_item_read(probe: &Probe, key: &str, limit: Duration) -> Option<Secret> {
+    let path = probe.items.borrow().get(key).cloned()?;
+    let secret = probe
+        .run_within(limit, async |ss| {
+            let item = ss.get_item_by_path(path.try_into().ok()?).await.ok()?;
+            item.get_secret().await.ok()
+        })
+        .ok()
+        .flatten();
+    match secret.map(String::from_utf8) {
+        Some(Ok(secret)) => Some(Zeroizing::new(secret)),
+        Some(Err(not_text)) => {
+            zeroize::Zeroize::zeroize(&mut not_text.into_bytes());
+            None
+        }
+        None => None,
     }
 }
 
@@ -67,9 +129,13 @@ impl Probe {
 /// the items of a locked collection, and only the probe tells that from
 /// "not logged in"), duplicates, a failed call, or a secret that is not
 /// UTF-8, each reported there as before.
-pub(super) fn quick_read(probe: &Probe, key: &str) -> Result<Option<Secret>> {
+pub(super) fn quick_read(probe: &Probe, key: &str, limit: Duration) -> Result<Option<Secret>> {
+    if let Some(secret) = known_item_read(probe, key, limit) {
+        return Ok(Some(secret));
+    }
+    probe.items.borrow_mut().remove(key);
     let attributes = HashMap::from([("service", SERVICE), ("username", key)]);
-    let read = probe.run(async |ss| {
+    let read = probe.run_within(limit, async |ss| {
         let found = ss.search_items(attributes).await.ok()?;
         if !found.locked.is_empty() {
             return Some(Err(()));
@@ -77,7 +143,11 @@ pub(super) fn quick_read(probe: &Probe, key: &str) -> Result<Option<Secret>> {
         let [item] = found.unlocked.as_slice() else {
             return None;
         };
-        Some(Ok(item.get_secret().await))
+        let secret = item.get_secret().await;
+        if secret.is_ok() {
+            probe.remember_item(key, item.item_path.as_str());
+        }
+        Some(Ok(secret))
     })?;
     let secret = match read {
         None => return Ok(None),
