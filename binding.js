@@ -8,16 +8,25 @@
 // Every function checks its arguments' types here first, so a wrong type is an Error with code
 // INVALID_ARGUMENT (never napi's own StringExpected/InvalidArg, nor a bare TypeError): the
 // functions returning a promise reject with it, the sync ones (normalizeServiceUrl,
-// storageInfo, accessTokenInfo, warmUp, getCredentialNow) throw it. Values (timeoutMs' range, URLs, credentials)
+// storageInfo, accessTokenInfo, warmUp, getCredentialNow, authorizationHeader, proxyFor) throw it. Values (timeoutMs' range, URLs, credentials)
 // are checked by the core. Objects are copied field by field, so a getter cannot hand the
 // native side another type than the one checked. Each export is an `exports.name = ...`
 // assignment so Node's ESM named-export detection (cjs-module-lexer) sees it.
+
+// The generated loader requires process.env.NAPI_RS_NATIVE_LIBRARY_PATH when set, and
+// process.env inherits from Object.prototype: a polluted prototype must not choose the library.
+// An own empty value shadows an inherited one while the loader runs (it skips an empty path).
+const LIBRARY_PATH = 'NAPI_RS_NATIVE_LIBRARY_PATH';
+const shadowed = !Object.hasOwn(process.env, LIBRARY_PATH) && process.env[LIBRARY_PATH] !== undefined;
+if (shadowed) process.env[LIBRARY_PATH] = '';
 
 let native;
 try {
   native = require('./index.js');
 } catch (error) {
   throw require('./scripts/platform.js').addonError(error);
+} finally {
+  if (shadowed) delete process.env[LIBRARY_PATH];
 }
 
 function invalid(message) {
@@ -55,12 +64,22 @@ const abortSignal = (name) => (v) => {
 };
 const optional = (check) => (name) => (v) => (absent(v) ? undefined : check(name)(v));
 
-/** An object with only the given fields, each checked; absent ones stay absent. */
+/**
+ * The caller's own `field`, never one inherited: a package that sets
+ * `Object.prototype.skipCertValidation` or `.proxy` must not choose options for this call.
+ */
+const ownOption = (v, field) => (Object.hasOwn(v, field) ? v[field] : undefined);
+
+/**
+ * An object with only the given fields, each checked; absent ones stay absent. It has no
+ * prototype, because napi looks a field up along the prototype chain: the native side sees only
+ * what is copied here.
+ */
 const object = (fields) => (name) => (v) => {
   if (!isObject(v)) throw invalid(`${name} must be an object, not ${kind(v)}`);
-  const copy = {};
+  const copy = Object.create(null);
   for (const [field, check] of Object.entries(fields)) {
-    const value = optional(check)(`${name}.${field}`)(v[field]);
+    const value = optional(check)(`${name}.${field}`)(ownOption(v, field));
     if (value !== undefined) copy[field] = value;
   }
   return copy;
@@ -99,6 +118,7 @@ const cred = ['credential', object(CREDENTIAL)];
 const connect = ['options', optional(object(CONNECT))];
 
 exports.accessTokenInfo = sync(native.accessTokenInfo, ['accessToken', string]);
+exports.authorizationHeader = sync(native.authorizationHeader, url, cred, ['options', optional(object({ extensionCommand: boolean }))]);
 exports.deleteCredential = promise(native.deleteCredential, url);
 exports.getAzureCliToken = promise(native.getAzureCliToken, optionalUrl);
 // The first getCredential in a stretch of synchronous code may be answered on this thread, as a
@@ -124,6 +144,7 @@ exports.logout = promise(native.logout, optionalUrl);
 exports.logoutAll = promise(native.logoutAll);
 exports.migrateLegacyLogins = promise(native.migrateLegacyLogins);
 exports.normalizeServiceUrl = sync(native.normalizeServiceUrl, url);
+exports.proxyFor = sync(native.proxyFor, url);
 exports.resolveCredential = promise(native.resolveCredential, optionalUrl, ['flags', optional(object(FLAGS))]);
 exports.setSkipCertValidation = promise(native.setSkipCertValidation, url, ['skip', boolean]);
 exports.startEntraLogin = promise(native.startEntraLogin, url, ['options', optional(object({ ...CONNECT, ...ENTRA }))]);
@@ -139,4 +160,15 @@ if (!prototype.complete.tfxAuthChecked) {
     { tfxAuthChecked: true });
 }
 exports.EntraSignIn = native.EntraSignIn;
+
+// Node scripts reusing the login (script-api.js), built on the checked exports above; loaded on
+// first use, so `tfx login`'s fast path and `tfx-auth` never load it (nor node:https).
+let scripts;
+const script = (name) => function tfxAuthScript(...args) {
+  if (!scripts) scripts = require('./script-api.js').forAddon(exports);
+  return scripts[name](...args);
+};
+exports.getAuthorizationHeader = script('getAuthorizationHeader');
+exports.getRequestHandler = script('getRequestHandler');
+exports.getWebApi = script('getWebApi');
 exports.__napiBindingTarget = native.__napiBindingTarget;

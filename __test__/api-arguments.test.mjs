@@ -52,6 +52,8 @@ const WRONG = [5, {}, [], true, null, Symbol('s'), () => 'x'];
 test('wrong argument types: sync functions throw INVALID_ARGUMENT, promise ones reject with it', async () => {
   const syncCases = [
     ['normalizeServiceUrl', [5]], ['normalizeServiceUrl', []], ['accessTokenInfo', [{}]], ['warmUp', [42]], ['warmUp', [['u']]],
+    ['authorizationHeader', [5, goodCred()]], ['authorizationHeader', [ado.url, 'pat:x']],
+    ['authorizationHeader', [ado.url, goodCred(), { extensionCommand: 'yes' }]], ['proxyFor', [{}]],
   ];
   for (const [name, args] of syncCases) {
     let thrown;
@@ -74,6 +76,9 @@ test('wrong argument types: sync functions throw INVALID_ARGUMENT, promise ones 
     ['validateConnection', [url, goodCred(), { signal: {} }]], ['validateConnection', [url, goodCred(), { signal: 'abort' }]],
     ['login', [url, null]], ['login', [url, goodCred(), []]],
     ['startEntraLogin', [url, { tenant: 5 }]], ['startEntraLogin', [url, { clientId: {} }]], ['startEntraLogin', [null]],
+    ['getRequestHandler', [5]], ['getRequestHandler', [url, 'fast']], ['getRequestHandler', [url, { service: 'gallery' }]],
+    ['getWebApi', [null]], ['getWebApi', [url, { nodeApi: 5 }]], ['getWebApi', [url, { requestOptions: 'x' }]],
+    ['getAuthorizationHeader', [[url]]], ['getAuthorizationHeader', [url, { service: 1 }]],
   ];
   for (const [name, args] of promiseCases) {
     let result;
@@ -227,8 +232,9 @@ test('a hung keyring fails every waiting call with KEYRING_UNAVAILABLE after the
   assert.ok(ms >= 1400 && ms < 1500 + 2500, `answered after ${ms} ms (timeout 1500 ms)`);
 });
 
-test('ESM: every export of the loader is a named export of the package main', async () => {
-  const names = Object.keys(native).filter((n) => n !== 'default').sort();
+test('ESM: every export of the loader, and the Node-scripts helpers, are named exports of the package main', async () => {
+  const scripts = ['getAuthorizationHeader', 'getRequestHandler', 'getWebApi']; // script-api.js, JavaScript only
+  const names = [...Object.keys(native).filter((n) => n !== 'default'), ...scripts].sort();
   assert.deepEqual(Object.keys(auth).sort(), names);
   const res = await run(process.execPath, ['--input-type=module', '-e', `
     import * as all from ${JSON.stringify(join(ROOT, 'binding.js'))};

@@ -195,9 +195,11 @@ describe('fake-ado failure scenarios', LIMIT, () => {
 
   test('unknown scenario and non-loopback host are refused', async () => {
     assert.throws(() => ado.setScenario('nope'), /unknown scenario/);
-    await assert.rejects(startFakeAdo({ host: '0.0.0.0' }), /127\.0\.0\.1 or ::1/);
+    await assert.rejects(startFakeAdo({ host: '0.0.0.0' }), /a loopback address \(127\.0\.0\.0\/8, ::1\)/);
+    await assert.rejects(startFakeAdo({ host: '128.0.0.1' }), /a loopback address/);
     assert.deepEqual([...SCENARIO_NAMES].sort(), ['anonymous', 'forbidden', 'hang', 'huge', 'invalid-json', 'no-response',
-      'not-found', 'not-json', 'ok', 'onprem', 'redirect-cross-host', 'redirect-same-host', 'reset', 'server-error',
+      'not-found', 'not-json', 'ok', 'onprem', 'open', 'redirect-all', 'redirect-builds', 'redirect-cross-host', 'redirect-same-host',
+      'reset', 'resource-area-elsewhere', 'server-error',
       'signin-200-html', 'signin-203', 'slow', 'unauthorized-html', 'unauthorized-json', 'wrong-shape']);
   });
 });

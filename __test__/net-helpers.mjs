@@ -49,3 +49,46 @@ export async function timed(promise) {
 
 /** The requests a fake-ado server saw on its main listener (not the redirect target). */
 export const mainRequests = (ado) => ado.requests.filter((r) => r.listener === 'main');
+
+/**
+ * A CONNECT proxy on loopback that tunnels every target to 127.0.0.1:`port` (no name is resolved)
+ * and records each request head (`CONNECT host:port` and its headers).
+ */
+export async function startTunnel(port) {
+  const connects = [];
+  const heads = [];
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => {});
+    let head = Buffer.alloc(0);
+    const onData = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      client.off('data', onData);
+      const text = head.subarray(0, end).toString('latin1');
+      const [method, target] = text.split(' ');
+      connects.push(`${method} ${target}`);
+      heads.push(text);
+      if (method !== 'CONNECT') { client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n'); return; }
+      const upstream = net.connect(port, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        upstream.write(head.subarray(end + 4));
+        client.pipe(upstream).pipe(client);
+      });
+      sockets.add(upstream);
+      upstream.on('close', () => sockets.delete(upstream));
+      upstream.on('error', () => client.destroy());
+    };
+    client.on('data', onData);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    connects,
+    heads,
+    close: () => { for (const s of sockets) s.destroy(); return new Promise((resolve) => server.close(resolve)); },
+  };
+}

@@ -86,11 +86,13 @@ test('the generated loader (index.js) loads ./tfx-auth.<platform>.node, then @tf
   }
   assert.ok(!/require\('tfx-auth-/.test(loader), 'no unscoped platform package names left');
   assert.equal(pkg.main, 'binding.js');
-  // binding.js loads index.js and checks arguments; every export of the loader is an
-  // `exports.<name> =` assignment there, so ESM named imports keep working (cjs-module-lexer).
+  // binding.js loads index.js and checks arguments; every export of the loader, and the
+  // JavaScript-only helpers of script-api.js, is an `exports.<name> =` assignment there, so ESM
+  // named imports keep working (cjs-module-lexer).
   const main = readFileSync(join(ROOT, 'binding.js'), 'utf8');
   assert.match(main, /^ {2}native = require\('\.\/index\.js'\);$/m);
-  const generated = [...loader.matchAll(/^module\.exports\.(\w+) = /gm)].map((m) => m[1]).sort();
+  const scripts = ['getAuthorizationHeader', 'getRequestHandler', 'getWebApi'];
+  const generated = [...loader.matchAll(/^module\.exports\.(\w+) = /gm)].map((m) => m[1]).concat(scripts).sort();
   assert.deepEqual([...main.matchAll(/^exports\.(\w+) = /gm)].map((m) => m[1]).sort(), generated);
   // Not in the committed package.json: npm ci would look unpublished versions up in the registry.
   assert.equal(pkg.optionalDependencies, undefined);
@@ -108,7 +110,7 @@ test('the main package as published: optionalDependencies on every platform pack
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
   assert.deepEqual(files.filter((f) => f.endsWith('.node')), []);
   for (const f of ['binding.js', 'index.js', 'index.d.ts', 'scripts/install.js', 'scripts/platform.js', 'THIRD-PARTY-LICENSES', '.cargo/config.toml',
-    'Cargo.toml', 'Cargo.lock', 'build.rs', 'src/lib.rs', 'tfx/tfx.js', 'bin/tfx-auth.js', 'register.js']) {
+    'Cargo.toml', 'Cargo.lock', 'build.rs', 'src/lib.rs', 'tfx/tfx.js', 'bin/tfx-auth.js', 'register.js', 'request-handler.js', 'script-api.js']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   assert.deepEqual(files.filter((f) => /^(target|npm|node_modules|fuzz|tests|\.github)\//.test(f)), []);

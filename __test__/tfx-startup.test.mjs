@@ -2,7 +2,7 @@
 // service URL the read-ahead asks for (tfx/prewarm.js). Speed itself is measured in bench/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,67 @@ test('compile cache: the user\'s own setting wins, and any failure only means no
       assert.equal(enableCompileCache({ env: { XDG_CACHE_HOME: readOnly }, module, cliPackage: CLI_PACKAGE }), null);
     }
     assert.equal(calls.length, 1);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+// Issue 18 item 10: a check of the last folder alone, by path, lets another user who can write a
+// folder above it swap the cache after the check. Every folder from the cache root down is
+// checked, and the folders above the root must not let others rename it.
+test('compile cache: no cache under a folder another user could write, own or swap', { skip: process.platform === 'win32' && 'POSIX permissions' }, () => {
+  const base = mkdtempSync(join(tmpdir(), 'tfx-auth-compile-cache-chain-'));
+  const module = { enableCompileCache: (dir) => ({ status: 1, directory: dir }) };
+  const enable = (root) => enableCompileCache({ env: { XDG_CACHE_HOME: root }, module, cliPackage: CLI_PACKAGE });
+  try {
+    const fresh = (name) => { const root = join(base, name); mkdirSync(root, { mode: 0o700 }); return root; };
+    // The usual case works, and the chain it makes is private.
+    const ok = fresh('ok');
+    const dir = enable(ok);
+    assert.ok(dir && dir.startsWith(join(ok, 'tfx-auth', 'compile-cache')), dir);
+    for (const d of [join(ok, 'tfx-auth'), join(ok, 'tfx-auth', 'compile-cache'), dir]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
+
+    // A folder between the root and the cache that others may write: they could rename the
+    // cache folder away and put their own in its place.
+    const middle = fresh('middle');
+    assert.ok(enable(middle));
+    chmodSync(join(middle, 'tfx-auth'), 0o777);
+    assert.equal(enable(middle), null, 'tfx-auth/ world-writable');
+    chmodSync(join(middle, 'tfx-auth'), 0o700);
+    chmodSync(join(middle, 'tfx-auth', 'compile-cache'), 0o770);
+    assert.equal(enable(middle), null, 'compile-cache/ group-writable');
+
+    // A folder swapped for a link to one elsewhere (made by whoever could write there).
+    const swapped = fresh('swapped');
+    const elsewhere = fresh('elsewhere');
+    mkdirSync(join(swapped, 'tfx-auth'), { mode: 0o700 });
+    symlinkSync(elsewhere, join(swapped, 'tfx-auth', 'compile-cache'));
+    assert.equal(enable(swapped), null, 'compile-cache/ is a link');
+
+    // The root itself, or a folder above it, writable by others (a shared XDG_CACHE_HOME).
+    const shared = fresh('shared');
+    chmodSync(shared, 0o777);
+    assert.equal(enable(shared), null, 'the root is world-writable');
+    const parent = fresh('parent');
+    mkdirSync(join(parent, 'cache'), { mode: 0o700 });
+    chmodSync(parent, 0o777);
+    assert.equal(enable(join(parent, 'cache')), null, 'a non-sticky world-writable folder above the root');
+    chmodSync(parent, 0o1777);
+    assert.ok(enable(join(parent, 'cache')), 'sticky, as /tmp: others cannot rename what is ours');
+
+    // A root owned by another user (sudo keeping HOME): as root, hand it to nobody; otherwise a
+    // root-owned folder is another user's.
+    if (process.geteuid() === 0) {
+      const theirs = fresh('theirs');
+      chownSync(theirs, 65534, 65534);
+      assert.equal(enable(theirs), null, 'the root belongs to another user');
+      const below = fresh('below');
+      assert.ok(enable(below));
+      chownSync(join(below, 'tfx-auth', 'compile-cache'), 65534, 65534);
+      assert.equal(enable(below), null, 'a folder below the root belongs to another user');
+    } else {
+      assert.equal(enable('/usr'), null, 'the root belongs to another user');
+    }
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT, run } from './helpers.mjs';
 
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -20,10 +20,11 @@ const STRICT = { strict: true, lib: ['es2022'], types: [], noEmit: true, target:
  * A consumer project: `files` written into it and compiled (with `also`, absolute paths), 'tfx-auth'
  * resolving to this package through node_modules; tsc's exit code and output.
  */
-async function compile(label, files, compilerOptions = STRICT, also = []) {
+async function compile(label, files, compilerOptions = STRICT, also = [], packages = {}) {
   const dir = join(base, label);
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
   symlinkSync(ROOT, join(dir, 'node_modules', 'tfx-auth'), 'dir');
+  for (const [name, target] of Object.entries(packages)) symlinkSync(target, join(dir, 'node_modules', name), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `types-${label}`, private: true, type: 'module' }));
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: [...Object.keys(files), ...also] }, null, 2));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -37,6 +38,9 @@ function readmeTypeScript() {
   return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
+/** The README's Node-scripts example: the block using azure-devops-node-api. */
+const NODE_API_EXAMPLE = (blocks = readmeTypeScript()) => blocks.filter((b) => b.includes("from 'azure-devops-node-api'"));
+
 test('index.d.ts type-checks on its own: strict, lib es2022, no @types/node', async () => {
   const direct = await compile('alone', {}, STRICT, [join(ROOT, 'index.d.ts')]);
   assert.equal(direct.code, 0, direct.output);
@@ -46,7 +50,8 @@ test('index.d.ts type-checks on its own: strict, lib es2022, no @types/node', as
 });
 
 test('the README\'s TypeScript examples compile under --strict without @types/node', async () => {
-  const blocks = readmeTypeScript();
+  // The Node-scripts example needs azure-devops-node-api and fetch: the next test.
+  const blocks = readmeTypeScript().filter((b) => !NODE_API_EXAMPLE().includes(b));
   assert.ok(blocks.length >= 2, `README has ${blocks.length} \`\`\`ts blocks`);
   const files = Object.fromEntries(blocks.map((text, i) => [`example-${i + 1}.ts`, text]));
   const { code, output } = await compile('readme', files);
@@ -70,4 +75,21 @@ export { wrong };
   // The DOM's AbortSignal (Node's has the same shape): lib dom declares it, index.d.ts must not need it.
   const { code, output } = await compile('signal', { 'signal.ts': use }, { ...STRICT, lib: ['es2022', 'dom'] });
   assert.equal(code, 0, output);
+});
+
+test('the README\'s Node-scripts example (getWebApi, getRequestHandler, getAuthorizationHeader) compiles against the real azure-devops-node-api', async () => {
+  const [example, ...more] = NODE_API_EXAMPLE();
+  assert.ok(example && more.length === 0, 'one README block uses azure-devops-node-api');
+  for (const name of ['getWebApi', 'getRequestHandler', 'getAuthorizationHeader']) assert.match(example, new RegExp(`\\b${name}(<\\w+>)?\\(`));
+  // A consumer with azure-devops-node-api installed. Its own .d.ts files import Node's `http`
+  // (@types/node, absent here), so they are not checked (skipLibCheck) but still read: WebApi's
+  // constructor must accept a RequestHandler. `fetch` and `console` come from lib dom.
+  const nodeApi = dirname(createRequire(import.meta.url).resolve('azure-devops-node-api/package.json'));
+  const options = { ...STRICT, lib: ['es2022', 'dom'], skipLibCheck: true };
+  const { code, output } = await compile('node-api', { 'scripts.ts': example }, options, [], { 'azure-devops-node-api': nodeApi });
+  assert.equal(code, 0, `${output}\n${example}`);
+  // And a handler of the wrong shape is refused there: the check above can fail.
+  const wrong = "import { WebApi } from 'azure-devops-node-api';\nnew WebApi('https://x', { prepareRequest: 1 });\n";
+  const refused = await compile('node-api-wrong', { 'wrong.ts': wrong }, options, [], { 'azure-devops-node-api': nodeApi });
+  assert.notEqual(refused.code, 0, refused.output);
 });

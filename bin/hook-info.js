@@ -30,10 +30,15 @@ function hookLine(shell = process.platform === 'win32' ? 'powershell' : 'sh', fi
   return render(requireOption(file));
 }
 
-/** The first `tfx` on PATH, or null. */
-function firstTfxOnPath(env, platform = process.platform) {
+// A project's own bin folder: npm (npm run, npm start, npx) puts every node_modules/.bin from the
+// current folder up first on PATH for the script it runs; a shell of the user's has none of them.
+const isProjectBin = (dir) => path.basename(dir) === '.bin' && path.basename(path.dirname(dir)) === 'node_modules';
+
+/** The first `tfx` on PATH (with `skip(dir)`, leaving those folders out), or null. */
+function firstTfxOnPath(env, platform = process.platform, skip = () => false) {
   const names = platform === 'win32' ? ['tfx.cmd', 'tfx.exe', 'tfx'] : ['tfx'];
   for (const dir of (env.PATH || '').split(path.delimiter).filter(Boolean)) {
+    if (skip(dir)) continue;
     for (const name of names) {
       const candidate = path.join(dir, name);
       try {
@@ -48,6 +53,16 @@ function firstTfxOnPath(env, platform = process.platform) {
 
 // npm links a global bin to the package's file (on Windows a .cmd shim that names it).
 const TFX_AUTH_BIN = /[\\/]tfx-auth[\\/]tfx[\\/]tfx\.js\b/;
+// tfx-auth's bin in a folder of another name (a clone, a link to a work tree).
+function isTfxAuthBin(target) {
+  if (TFX_AUTH_BIN.test(target)) return true;
+  if (path.basename(target) !== 'tfx.js' || path.basename(path.dirname(target)) !== 'tfx') return false;
+  try {
+    return JSON.parse(fs.readFileSync(path.join(path.dirname(target), '..', 'package.json'), 'utf8')).name === 'tfx-auth';
+  } catch {
+    return false;
+  }
+}
 const STOCK_BIN = /[\\/]tfx-cli[\\/]_build[\\/]tfx-cli\.js\b/;
 
 // `target` is the bin's real path; on Windows, the shim beside `node_modules`.
@@ -79,18 +94,28 @@ function hookedByNodeOptions(env) {
 
 /**
  * What the first `tfx` on PATH is: `{ path, kind: 'tfx-auth' | 'tfx-cli' | 'other', version?,
- * hooked }`, or null when there is none.
+ * hooked }`, or null when there is none. When it is in a project's node_modules/.bin, also
+ * `projectBin: true`, `npmScript` (whether npm runs this process, and so put it there) and
+ * `outside`: the first `tfx` on PATH outside such folders (what the user's shell runs), or null.
  */
 function describeTfxOnPath(env, platform = process.platform) {
   const found = firstTfxOnPath(env, platform);
   if (!found) return null;
+  const tfx = whatTfx(found, env, platform);
+  if (!isProjectBin(path.dirname(found))) return tfx;
+  const outside = firstTfxOnPath(env, platform, isProjectBin);
+  return { ...tfx, projectBin: true, npmScript: !!env.npm_lifecycle_event, outside: outside ? whatTfx(outside, env, platform) : null };
+}
+
+/** What the `tfx` at `found` is (see describeTfxOnPath). */
+function whatTfx(found, env, platform) {
   let target = found;
   try {
     target = platform === 'win32' ? fs.readFileSync(found, 'utf8') : fs.realpathSync(found);
   } catch {
     // unreadable: reported as 'other'
   }
-  if (TFX_AUTH_BIN.test(target)) return { path: found, kind: 'tfx-auth', hooked: true };
+  if (isTfxAuthBin(target)) return { path: found, kind: 'tfx-auth', hooked: true };
   if (STOCK_BIN.test(target)) {
     const real = platform === 'win32' ? found : target;
     return { path: found, kind: 'tfx-cli', version: stockVersion(real, platform), hooked: hookedByNodeOptions(env) };
@@ -100,6 +125,14 @@ function describeTfxOnPath(env, platform = process.platform) {
 
 /** One line for `tfx-auth status`. */
 function describeTfx(tfx) {
+  if (tfx && tfx.projectBin) {
+    const why = tfx.npmScript ? 'first on PATH because npm runs this command' : 'first on PATH here';
+    return `${describeOne(tfx)}, from a project's node_modules/.bin (${why}); outside project folders: ${describeOne(tfx.outside)}`;
+  }
+  return describeOne(tfx);
+}
+
+function describeOne(tfx) {
   if (!tfx) return 'none on PATH (tfx-auth\'s is installed with npm install -g tfx-auth)';
   switch (tfx.kind) {
     case 'tfx-auth': return `${tfx.path} (tfx-auth's: logins in the store above)`;

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 'use strict';
+// Before anything else: secrets among the arguments (a URL's password) out of `ps`.
+if (require.main === module) require('../tfx/secret-arguments').hideSecretArguments();
 // The `tfx-auth` command: what is stored and whether it still works (status), and the few things
 // a user or a script does with stored logins (logout, migrate, token). Node built-ins only.
 // Every command is a function of injected dependencies (the addon, the environment, the output

@@ -10,9 +10,9 @@
 // D-Bus session and keyring, gone afterwards); otherwise the file store.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,6 +110,18 @@ function filesUnder(dir) {
   return out;
 }
 
+// A folder with `tfx` and `tfx-auth` linked to this package's bins, put first on env.PATH; its
+// path, or null where links are not made (Windows: tfx-auth status then names the project's copy).
+function ourBinsFirst(base, env) {
+  if (process.platform === 'win32') return null;
+  const bin = join(base, 'bin');
+  mkdirSync(bin);
+  symlinkSync(join(ROOT, 'tfx', 'tfx.js'), join(bin, 'tfx'));
+  symlinkSync(join(ROOT, 'bin', 'tfx-auth.js'), join(bin, 'tfx-auth'));
+  env.PATH = [bin, env.PATH].filter(Boolean).join(delimiter);
+  return bin;
+}
+
 async function main() {
   ensureAddon();
   const store = chooseStore();
@@ -123,6 +135,11 @@ async function main() {
   delete env.TFX_BYPASS_CACHE;
   delete env[INSIDE_PRIVATE_KEYRING];
   if (store.kind === 'file') env.TFX_AUTH_STORE = 'file';
+
+  // npm puts every node_modules/.bin first on PATH for `npm start`, so there `tfx` would be this
+  // project's own copy of stock tfx-cli. The demo runs this package's bins: put them first, so
+  // `tfx-auth status` reports the `tfx` the demo actually runs.
+  const bin = ourBinsFirst(base, env);
 
   const pat = `demo-pat-${randomBytes(10).toString('hex')}`;
   const server = await startFakeAdo({ tokens: [pat] });
@@ -138,6 +155,7 @@ async function main() {
   say(`Fake Azure DevOps server (loopback only): ${server.url}`);
   say(`Throw-away HOME: ${home}`);
   say(`Store: ${store.kind === 'keyring' ? 'OS keyring' : 'file'}, because ${store.why}`);
+  if (bin) say(`tfx and tfx-auth: this package's (tfx/tfx.js, bin/tfx-auth.js), first on PATH for the demo in ${bin}`);
 
   try {
     step('log in with a personal access token', `tfx login --service-url ${server.url} --token ******** --no-prompt`);

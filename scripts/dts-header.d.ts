@@ -22,7 +22,7 @@ export type TfxAuthErrorCode =
   | 'ANONYMOUS_USER' | 'FORBIDDEN' | 'NOT_AZURE_DEVOPS' | 'SERVER_ERROR' | 'TLS_ERROR' | 'PROXY_ERROR' | 'TIMEOUT'
   | 'NETWORK_ERROR' | 'ABORTED' | 'KEYRING_UNAVAILABLE' | 'KEYRING_LOCKED' | 'STORE_ERROR'
   | 'NOT_LOGGED_IN' | 'REAUTH_REQUIRED' | 'SIGN_IN_DECLINED' | 'SIGN_IN_EXPIRED' | 'AUTHORITY_ERROR'
-  | 'AZURE_CLI_ERROR'
+  | 'AZURE_CLI_ERROR' | 'MISSING_PEER_DEPENDENCY'
 /**
  * What tfx-auth needs of an `AbortSignal` (it reads `aborted` and listens with `addEventListener`).
  * `new AbortController().signal` and `AbortSignal.timeout(ms)` fit, from Node or the DOM; declared
@@ -34,4 +34,74 @@ export interface AbortSignalLike {
 }
 /** An error from tfx-auth: `code` is stable; `status` is the HTTP status where a server answered. */
 export interface TfxAuthError extends Error { code: TfxAuthErrorCode; status?: number }
+
+/**
+ * An `Authorization` header value for a service URL, in the wire form its credential and service
+ * take (Basic for a PAT or user name and password; an Entra token as Bearer for Azure DevOps, as
+ * Basic for the Marketplace), and when it stops working (milliseconds since the epoch), if known.
+ */
+export interface AuthorizationHeader { authorization: string; expiresOn?: number }
+/**
+ * Which API the requests go to; it decides an Entra token's wire form. Default: from the URL
+ * (`https://marketplace.visualstudio.com` is the Marketplace, anything else Azure DevOps).
+ */
+export interface ServiceOptions { service?: 'azure-devops' | 'marketplace' }
+/** What typed-rest-client hands `prepareRequest`: Node's request options. */
+export interface RequestOptionsLike {
+  protocol?: string | null
+  host?: string | null
+  hostname?: string | null
+  port?: number | string | null
+  headers?: any
+  agent?: unknown
+}
+/** The response typed-rest-client hands `canHandleAuthentication`. */
+export interface HttpResponseLike { message: { statusCode?: number }; readBody(): Promise<string> }
+/**
+ * A request handler with the shape of azure-devops-node-api's / typed-rest-client's
+ * `IRequestHandler`: pass it to `new WebApi(url, handler)` or a `RestClient`. It sets
+ * `Authorization` only for requests to its service URL's origin (scheme, host, port: never after a
+ * redirect elsewhere, nor to hosts the server's location data names), renews an Entra token ahead
+ * of expiry (an unref'd timer: it never keeps the process alive), and on a 401 from its origin
+ * renews once and replays a request whose body is a string or Buffer.
+ */
+export interface RequestHandler {
+  readonly serviceUrl: string
+  /** `scheme://host:port` the credential may go to. */
+  readonly origin: string
+  readonly expiresOn: number | undefined
+  prepareRequest(options: RequestOptionsLike): void
+  canHandleAuthentication(response: HttpResponseLike): boolean
+  handleAuthentication(httpClient: any, requestInfo: { options: RequestOptionsLike }, data: any): Promise<any>
+  /** Resolves the credential again now (one renewal at a time). */
+  renew(): Promise<AuthorizationHeader | null>
+  /** Stops the renewal timer. */
+  dispose(): void
+}
+/**
+ * What getWebApi returns when no type is given: azure-devops-node-api's `WebApi` (declared
+ * structurally, so tfx-auth's types need none of its packages). `getWebApi<WebApi>(url)` types it
+ * as your own azure-devops-node-api's class.
+ */
+export interface WebApiLike { readonly serverUrl: string; readonly authHandler: RequestHandler; [member: string]: any }
+export interface WebApiOptions extends ServiceOptions {
+  /** The azure-devops-node-api module to use; by default the one beside the main script, then in the current folder. */
+  nodeApi?: { WebApi: new (url: string, handler: any, options?: any) => any }
+  /** typed-rest-client request options, over the ones tfx-auth sets (`ignoreSslError`, `proxy`). */
+  requestOptions?: Record<string, unknown>
+}
+/**
+ * A RequestHandler for `serviceUrl`, with the credential a tfx command would use there (no flags:
+ * the environment, the stored login, the CI sources, the Azure CLI). Rejects with `NOT_LOGGED_IN`
+ * when none has one.
+ */
+export declare function getRequestHandler(serviceUrl: string, options?: ServiceOptions): Promise<RequestHandler>
+/**
+ * `new WebApi(serviceUrl, getRequestHandler(serviceUrl), requestOptions)` of your own
+ * azure-devops-node-api (an optional peer dependency: `MISSING_PEER_DEPENDENCY` when it cannot be
+ * found), with the certificate choice remembered for the URL and tfx-auth's proxy for it applied.
+ */
+export declare function getWebApi<W = WebApiLike>(serviceUrl: string, options?: WebApiOptions): Promise<W>
+/** The `Authorization` header for `serviceUrl` (for `fetch`), resolved like getRequestHandler. */
+export declare function getAuthorizationHeader(serviceUrl: string, options?: ServiceOptions): Promise<AuthorizationHeader>
 

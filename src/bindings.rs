@@ -3,8 +3,10 @@
 
 mod connect;
 mod entra;
+mod node_api;
 mod options;
 mod resolve;
+mod wire;
 
 use options::options_from_js;
 

@@ -1,21 +1,22 @@
 //! Credentials: PAT, Basic and Microsoft Entra ID; the stored form (tfx-cli's
 //! `pat:<token>` and `basic:<user>:<password>`, and our `entra:<json>`), the
-//! Authorization header, and redaction.
+//! Authorization header (per service: `wire`), and redaction.
 //!
 //! Secrets live in `Zeroizing` buffers so they are wiped when dropped, and
 //! neither `Debug` nor `Display` ever prints them.
 
 use std::fmt;
 
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::secret::{self, Secret, Spaces};
 
 pub mod entra;
+pub mod wire;
 
 pub use entra::EntraToken;
+pub use wire::Service;
 
 /// The user name tfx-cli sends with a PAT; Azure DevOps ignores it.
 pub const PAT_USERNAME: &str = "OAuth";
@@ -131,20 +132,6 @@ impl Credential {
             "stored credential is neither `pat:`, `basic:` nor `entra:`",
         ))
     }
-
-    /// The value of the `Authorization` header.
-    pub fn authorization_header(&self) -> Secret {
-        let pair = Zeroizing::new(match self {
-            Credential::Pat { token } => format!("{PAT_USERNAME}:{}", token.as_str()),
-            Credential::Basic { username, password } => format!("{username}:{}", password.as_str()),
-            Credential::Entra(token) => {
-                return Zeroizing::new(format!("Bearer {}", token.access_token.as_str()));
-            }
-        });
-        let encoded =
-            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
-        Zeroizing::new(format!("Basic {}", encoded.as_str()))
-    }
 }
 
 fn check_username(username: &str) -> Result<()> {
@@ -196,6 +183,7 @@ impl fmt::Display for Credential {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn stored_form_round_trips() {
@@ -249,11 +237,14 @@ mod tests {
     #[test]
     fn authorization_header_is_basic_like_tfx() {
         let pat = Credential::pat("abc").unwrap();
-        assert_eq!(pat.authorization_header().as_str(), "Basic T0F1dGg6YWJj");
+        assert_eq!(
+            pat.authorization_header(Service::AzureDevOps).as_str(),
+            "Basic T0F1dGg6YWJj"
+        );
         let basic = Credential::basic("fabfiber\\peter", "pässwörd").unwrap();
         let expected = base64::engine::general_purpose::STANDARD.encode("fabfiber\\peter:pässwörd");
         assert_eq!(
-            basic.authorization_header().as_str(),
+            basic.authorization_header(Service::AzureDevOps).as_str(),
             format!("Basic {expected}")
         );
     }
@@ -262,7 +253,7 @@ mod tests {
     fn entra_is_sent_as_bearer_and_stored_as_json() {
         let cred = Credential::Entra(EntraToken::access_only("eyJ0.eyJ1.c2ln", Some(42)).unwrap());
         assert_eq!(
-            cred.authorization_header().as_str(),
+            cred.authorization_header(Service::AzureDevOps).as_str(),
             "Bearer eyJ0.eyJ1.c2ln"
         );
         let stored = cred.to_stored();

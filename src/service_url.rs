@@ -130,12 +130,13 @@ impl ServiceUrl {
         self.url.scheme() == "https"
     }
 
-    /// True for 127.0.0.0/8, ::1 and `localhost`.
+    /// True for 127.0.0.0/8, ::1 and `localhost` itself; not `*.localhost`, a name a
+    /// resolver may send off the machine.
     pub fn is_loopback(&self) -> bool {
         match self.url.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            Some(url::Host::Domain(d)) => d == "localhost",
             None => false,
         }
     }
@@ -238,6 +239,30 @@ mod tests {
 
     fn key(s: &str) -> String {
         ServiceUrl::parse(s).unwrap().key().to_string()
+    }
+
+    #[test]
+    fn loopback_is_localhost_127_slash_8_and_ipv6_one_only() {
+        // `*.localhost` is a name like any other: a resolver may send it off the machine.
+        for (url, loopback) in [
+            ("http://localhost:8080/c", true),
+            ("http://LOCALHOST/c", true),
+            ("http://127.0.0.1/c", true),
+            ("http://127.255.0.9:8080/c", true),
+            ("http://[::1]:8080/c", true),
+            ("http://tfs.localhost:8080/c", false),
+            ("http://a.b.localhost/c", false),
+            ("http://localhost.:8080/c", false),
+            ("http://localhost.example.com/c", false),
+            ("http://128.0.0.1/c", false),
+            ("http://[::ffff:7f00:1]/c", false),
+        ] {
+            assert_eq!(
+                ServiceUrl::parse(url).unwrap().is_loopback(),
+                loopback,
+                "{url}"
+            );
+        }
     }
 
     #[test]

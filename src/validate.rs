@@ -1,11 +1,17 @@
 //! Connection validation: one `GET {service}/_apis/connectionData`, and the
 //! classification of its outcome into a [`ConnectionInfo`] or one error code.
+//! The same request validates a Marketplace login
+//! (`https://marketplace.visualstudio.com`): the Marketplace serves
+//! connectionData like every Azure DevOps service (it is what stock `tfx login`
+//! sends there), and needs no publisher name, unlike vsce's `verify-pat`
+//! (role assignments of one publisher). Only the wire form differs: an Entra
+//! token goes to the Marketplace as Basic (`credential::wire`).
 //! Classification reads typed facts only (status, content type, body shape,
 //! reqwest's `is_timeout`/`is_connect`, rustls errors in the source chain).
 
 use serde::Deserialize;
 
-use crate::credential::Credential;
+use crate::credential::{Credential, Service};
 use crate::error::{Error, Result};
 use crate::http::{Cancel, ConnectOptions, HttpClients, read_capped, transport_error};
 use crate::service_url::ServiceUrl;
@@ -75,10 +81,12 @@ pub async fn validate(
     }
     let transport = clients.for_url(url, options)?;
     let exchange = async {
-        let mut authorization =
-            reqwest::header::HeaderValue::from_str(&credential.authorization_header()).map_err(
-                |_| Error::invalid_credential("the credential cannot be sent in an HTTP header"),
-            )?;
+        let mut authorization = reqwest::header::HeaderValue::from_str(
+            &credential.authorization_header(Service::of(url)),
+        )
+        .map_err(|_| {
+            Error::invalid_credential("the credential cannot be sent in an HTTP header")
+        })?;
         authorization.set_sensitive(true);
         let mut response = transport
             .client
@@ -384,6 +392,7 @@ mod tests {
             ("http://127.0.0.1:8080/tfs", false),
             ("http://[::1]:8080/tfs", false),
             ("http://localhost:8080/tfs", false),
+            ("http://tfs.localhost:8080/tfs", true),
         ] {
             let url = ServiceUrl::parse(url).unwrap();
             assert_eq!(plain_http_warning(&url).is_some(), warns, "{url}");

@@ -30,7 +30,8 @@ function loginCredential(flags, env = process.env) {
   const given = flagCredential(flags);
   if (given) return given;
   if (isEntra(flags.authType)) return DEVICE_CODE;
-  const pat = (env[ENV_PAT] || '').trim();
+  // Own properties only: process.env inherits from Object.prototype, which any package can set.
+  const pat = ((Object.hasOwn(env, ENV_PAT) && env[ENV_PAT]) || '').trim();
   return pat ? { type: 'pat', token: pat } : null;
 }
 

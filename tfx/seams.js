@@ -7,7 +7,9 @@
 
 const Module = require('node:module');
 const actions = require('./actions');
+const { createRequestHandler } = require('../request-handler');
 const { loginCredential, isEntra, toWire, fromWire, DEVICE_CODE } = require('./credential');
+const { withoutSavedSecrets } = require('./saved-options');
 
 class ShapeError extends Error {}
 
@@ -120,7 +122,7 @@ function patchDiskcache(exports) {
       return ours(store, name) ? Promise.resolve(null) : super.deleteItem(store, name);
     }
   }
-  exports.DiskCache = DiskCache;
+  exports.DiskCache = withoutSavedSecrets(DiskCache); // --save writes no secret
 }
 
 // lib/tfcommand.js: where every server command gets its URL, credential and WebApi.
@@ -131,17 +133,18 @@ function patchTfcommand(exports, ctx, filename) {
   // The same azure-devops-node-api copy tfx-cli uses (already loaded by tfcommand.js).
   const localRequire = Module.createRequire(filename);
   const webApiModule = localRequire('azure-devops-node-api/WebApi');
-  expectFunctions(webApiModule, ['getBasicHandler', 'getBearerHandler', 'WebApi'], 'azure-devops-node-api/WebApi');
+  expectFunctions(webApiModule, ['WebApi'], 'azure-devops-node-api/WebApi');
+  // app.js sets common.EXEC_PATH (['extension', 'show'], ...) before the command runs.
+  const common = localRequire('./common');
+  const isExtensionCommand = () => Array.isArray(common.EXEC_PATH) && common.EXEC_PATH[0] === 'extension';
   const { TfsConnection } = localRequire('./connection');
   expectFunctions({ TfsConnection }, ['TfsConnection'], 'lib/connection.js exports');
 
-  const handlerFor = (cred) => {
-    switch (cred.type) {
-      case 'pat': return webApiModule.getBasicHandler('OAuth', cred.token);
-      case 'entra': return webApiModule.getBearerHandler(cred.accessToken);
-      default: return webApiModule.getBasicHandler(cred.username, cred.password);
-    }
-  };
+  // tfx-auth's handler, not node-api's getBasicHandler/getBearerHandler: those send the credential
+  // to whatever host a redirect or the server's location data names (request-handler.js). The
+  // wire form is the addon's: an Entra token goes to every `tfx extension` command as Basic.
+  const handlerFor = (serviceUrl, cred, resolveAgain) => createRequestHandler(ctx.addon(), serviceUrl, cred,
+    { extensionCommand: isExtensionCommand(), resolveAgain });
 
   // useCredStore is ignored on purpose: its only `false` callers are Login.exec (replaced below)
   // and ExtensionBase.getGalleryApi, which is exactly the re-prompt of tfs-cli issue 455.
@@ -153,7 +156,11 @@ function patchTfcommand(exports, ctx, filename) {
     const flags = await flagValues(args);
     const resolved = await resolvedCredential(this, ctx.addon, serviceUrl, flags);
     const cred = resolved ? resolved.credential : await promptCredential(args, flags.authType, serviceUrl);
-    return handlerFor(cred);
+    // On a 401, or ahead of an Entra token's expiry: the same resolve again (never a prompt).
+    const resolveAgain = resolved
+      ? async () => ((await actions.resolveCredential(ctx.addon(), String(serviceUrl), flags)) || {}).credential
+      : null;
+    return handlerFor(serviceUrl, cred, resolveAgain);
   };
 
   proto.getWebApi = async function getWebApi(options) {

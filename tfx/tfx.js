@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 'use strict';
+// Before anything else: secrets among the arguments (--token X) out of `ps` (secret-arguments.js).
+if (require.main === module) require('./secret-arguments').hideSecretArguments();
 // The `tfx` command of tfx-auth: the real tfx-cli (tfx-auth's own dependency) with its login
 // layer replaced. `tfx login` / `tfx logout` that need no prompt are answered without loading
 // tfx-cli at all (fast.js); every other command line runs tfx-cli with the hook installed.
@@ -9,27 +11,64 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+/** The user's own cache folder (XDG_CACHE_HOME, ~/.cache, ~/Library/Caches, LOCALAPPDATA), or null. */
+function cacheRoot({ env = process.env, platform = process.platform, home = os.homedir() } = {}) {
+  if (platform === 'win32') return env.LOCALAPPDATA || null;
+  if (platform === 'darwin') return home ? path.join(home, 'Library', 'Caches') : null;
+  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) return env.XDG_CACHE_HOME;
+  return home ? path.join(home, '.cache') : null;
+}
+
 /**
  * The folder for V8's compiled code of tfx-cli and tfx-auth, in the user's cache folder, or null.
  * Node keys each entry by the source's hash and its own version, so an upgrade never runs stale
  * code; the versions in the name only keep old entries from piling up in one folder.
  */
 function compileCacheDir({ env = process.env, platform = process.platform, home = os.homedir(), versions } = {}) {
-  let base;
-  if (platform === 'win32') base = env.LOCALAPPDATA;
-  else if (platform === 'darwin') base = home && path.join(home, 'Library', 'Caches');
-  else base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : home && path.join(home, '.cache');
+  const base = cacheRoot({ env, platform, home });
   if (!base || !versions) return null;
   return path.join(base, 'tfx-auth', 'compile-cache', `tfx-auth-${versions.tfxAuth}-tfx-cli-${versions.tfxCli}`);
 }
 
-// A cache another user can write could hand this process code that is not tfx's: use a folder
-// only when it is ours and writable by us alone (POSIX; Windows keeps LOCALAPPDATA per user).
-function privateDir(dir) {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (process.platform === 'win32') return true;
-  const st = fs.lstatSync(dir);
-  return st.isDirectory() && st.uid === process.geteuid() && (st.mode & 0o022) === 0;
+// A folder another user can write, rename or replace could hand V8 code that is not tfx's, even
+// after a check (swapped in between). So, on POSIX: every folder from the cache root down to
+// `dir` is a real folder (no link) that is ours and writable by us alone, and no folder above the
+// root lets another user rename it away (each is ours or root's, and not writable by others
+// unless sticky, as /tmp). The root is checked both where it is named and where it leads. Windows
+// keeps LOCALAPPDATA per user.
+function privateDir(dir, root) {
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  if (process.platform === 'win32') {
+    fs.mkdirSync(dir, { recursive: true });
+    return true;
+  }
+  const uid = process.geteuid();
+  const realRoot = fs.realpathSync(root);
+  if (!safeAncestors(fs.realpathSync(path.dirname(root)), uid) || !safeAncestors(path.dirname(realRoot), uid)) return false;
+  let current = realRoot;
+  for (const part of ['', ...path.relative(root, dir).split(path.sep)]) {
+    if (part) {
+      current = path.join(current, part);
+      try {
+        fs.mkdirSync(current, { mode: 0o700 });
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err;
+      }
+    }
+    const st = fs.lstatSync(current);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return false;
+  }
+  return true;
+}
+
+/** `dir` (a real path) and every folder above it: no other user can rename what is inside. */
+function safeAncestors(dir, uid) {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const st = fs.statSync(current);
+    const othersWrite = (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0;
+    if ((st.uid !== uid && st.uid !== 0) || othersWrite) return false;
+    if (path.dirname(current) === current) return true;
+  }
 }
 
 function readVersion(file) {
@@ -48,7 +87,7 @@ function enableCompileCache({ env = process.env, module = require('node:module')
   try {
     const versions = { tfxAuth: readVersion(path.join(__dirname, '..', 'package.json')), tfxCli: readVersion(cliPackage) };
     const dir = compileCacheDir({ env, versions });
-    if (!dir || !privateDir(dir)) return null;
+    if (!dir || !privateDir(dir, cacheRoot({ env }))) return null;
     if (typeof module.enableCompileCache !== 'function') return fallback().install(dir) ? dir : null;
     const result = module.enableCompileCache(dir);
     return result && result.directory ? result.directory : null;

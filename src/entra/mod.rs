@@ -286,6 +286,21 @@ mod tests {
     }
 
     #[test]
+    fn an_authority_over_plain_http_must_be_a_loopback_address_not_a_localhost_name() {
+        for ok in [
+            "http://localhost:9999",
+            "http://127.0.0.2:9999",
+            "http://[::1]:9999",
+        ] {
+            assert!(resolve(Some(ok), None).is_ok(), "{ok}");
+        }
+        for name in ["http://login.localhost:9999", "http://a.b.localhost/t-1"] {
+            let err = resolve(Some(name), None).unwrap_err();
+            assert!(err.to_string().contains("must use https"), "{name}: {err}");
+        }
+    }
+
+    #[test]
     fn the_environment_fills_what_the_options_leave_out() {
         let env = |name: &str| match name {
             ENV_AUTHORITY => Some("http://127.0.0.1:4000/".to_string()),
