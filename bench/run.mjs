@@ -123,6 +123,16 @@ async function scenarios(node, server, slow, token) {
     await both('tfx build list, AZURE_DEVOPS_EXT_PAT', [...list, '--token', token], list, { ...ours.env, AZURE_DEVOPS_EXT_PAT: token },
       'stock has no such variable: it is given --token');
     await both('tfx build list --token', [...list, '--service-url', server.url, '--token', token]);
+    // A Node script's getBuilds through azure-devops-node-api: tfx-auth's getRequestHandler with
+    // the stored login against the library's own PAT handler given the token.
+    const script = (handler) => ['-e', `const { WebApi${handler ? '' : ', getPersonalAccessTokenHandler'} } = require('azure-devops-node-api');
+      const url = ${JSON.stringify(server.url)};
+      ${handler ? `require(${JSON.stringify(join(ROOT, 'binding.js'))}).getRequestHandler(url)` : `Promise.resolve(getPersonalAccessTokenHandler(${JSON.stringify(token)}))`}
+        .then((h) => new WebApi(url, h).getBuildApi()).then((b) => b.getBuilds('P'))
+        .then((builds) => { if (!Array.isArray(builds)) process.exit(3); });`];
+    await pair(node, 'Node script: azure-devops-node-api getBuilds', timed(script(false)[0], script(false).slice(1), stock.env),
+      timed(script(true)[0], script(true).slice(1), ours.env), 'tfx-auth: getRequestHandler with the stored login; stock: getPersonalAccessTokenHandler given the token')
+      .then((r) => rows.push(r));
     // A login to the root (it becomes tfx-auth's default); stock cannot reuse a stored login for
     // extension commands (it re-prompts: tfs-cli issue 455), so it is given --token.
     await run(node.bin, [OURS, ...login(server.origin)], ours.env);
