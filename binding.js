@@ -8,7 +8,7 @@
 // Every function checks its arguments' types here first, so a wrong type is an Error with code
 // INVALID_ARGUMENT (never napi's own StringExpected/InvalidArg, nor a bare TypeError): the
 // functions returning a promise reject with it, the sync ones (normalizeServiceUrl,
-// storageInfo, accessTokenInfo, warmUp, authorizationHeader, proxyFor) throw it. Values (timeoutMs' range, URLs, credentials)
+// storageInfo, accessTokenInfo, warmUp, getCredentialNow, authorizationHeader, proxyFor) throw it. Values (timeoutMs' range, URLs, credentials)
 // are checked by the core. Objects are copied field by field, so a getter cannot hand the
 // native side another type than the one checked. Each export is an `exports.name = ...`
 // assignment so Node's ESM named-export detection (cjs-module-lexer) sees it.
@@ -122,7 +122,21 @@ exports.authorizationHeader = sync(native.authorizationHeader, url, cred, ['opti
 exports.ciCredentialSource = sync(native.ciCredentialSource);
 exports.deleteCredential = promise(native.deleteCredential, url);
 exports.getAzureCliToken = promise(native.getAzureCliToken, optionalUrl);
-exports.getCredential = promise(native.getCredential, url);
+// The first getCredential in a stretch of synchronous code may be answered on this thread, as a
+// synchronous binding would (a warm keyring read, at most 250 ms; no thread hop: BENCHMARKS.md);
+// calls made together with it (Promise.all) go to the addon's threads and run concurrently.
+let answeredHere = false;
+function getCredential(serviceUrl) {
+  if (!answeredHere) {
+    answeredHere = true;
+    queueMicrotask(() => { answeredHere = false; });
+    const credential = native.getCredentialNow(serviceUrl);
+    if (credential) return Promise.resolve(credential);
+  }
+  return native.getCredential(serviceUrl);
+}
+exports.getCredential = promise(getCredential, url);
+exports.getCredentialNow = sync(native.getCredentialNow, url);
 exports.getDefaultServiceUrl = promise(native.getDefaultServiceUrl);
 exports.getSkipCertValidation = promise(native.getSkipCertValidation, url);
 exports.listLogins = promise(native.listLogins);

@@ -318,6 +318,15 @@ export declare function getAzureCliToken(serviceUrl?: string | undefined | null)
  */
 export declare function getCredential(serviceUrl: string): Promise<Credential | null>
 
+/**
+ * The stored credential when the store (already open) has it at hand, read
+ * on this thread as a synchronous binding does (a keyring read of at most
+ * 250 ms, no thread hop); `null` when it has not: ask `getCredential`, which
+ * also opens the store, migrates and renews. binding.js's `getCredential`
+ * asks this first.
+ */
+export declare function getCredentialNow(serviceUrl: string): Credential | null
+
 /** The default service URL (the last successful login), or `null`. */
 export declare function getDefaultServiceUrl(): Promise<string | null>
 

@@ -842,6 +842,7 @@ module.exports.ciCredentialSource = nativeBinding.ciCredentialSource
 module.exports.deleteCredential = nativeBinding.deleteCredential
 module.exports.getAzureCliToken = nativeBinding.getAzureCliToken
 module.exports.getCredential = nativeBinding.getCredential
+module.exports.getCredentialNow = nativeBinding.getCredentialNow
 module.exports.getDefaultServiceUrl = nativeBinding.getDefaultServiceUrl
 module.exports.getSkipCertValidation = nativeBinding.getSkipCertValidation
 module.exports.listLogins = nativeBinding.listLogins

@@ -34,6 +34,10 @@ function targets(r) {
     const worst = rowsOn(m).reduce((a, b) => (b.ratio.median > a.ratio.median ? b : a));
     check(worst.ratio.median <= 1, `no median ratio above 1.00 on Node ${m} (highest: ${worst.name}, ${f2(worst.ratio.median)})`);
   }
+  for (const [key, what] of [['warm', 'warm getCredential'], ['cold', 'fresh process getCredential']]) {
+    const v = r.versus?.find((x) => x.key === key);
+    if (v) check(v.ratio.median <= 1, `${what} against @napi-rs/keyring's getPassword: ${f2(v.ratio.median)} (target ≤ 1.00; spread ${f2(v.ratio.min)}–${f2(v.ratio.max)})`);
+  }
   if (r.addon) check(r.addon.mb <= 5.5, `addon: ${f2(r.addon.mb)} MB stripped (target ≤ 5.5 MB)`);
   const warm = r.getcred.find((g) => g.store === 'keyring' && g.count === 1);
   if (warm) check(warm.warm <= 1.5, `warm getCredential on the Secret Service: ${f2(warm.warm)} ms (target ≤ 1.5 ms)`);
@@ -51,6 +55,22 @@ function notes(ROOT) {
   } catch {
     return [];
   }
+}
+
+/** The "against @napi-rs/keyring" table: per row, both sides' medians with min–max. */
+function versusTable(rows) {
+  if (!rows?.length) return [];
+  const side = (x) => `${f2(x.median)} (${f2(x.min)}–${f2(x.max)})`;
+  return [
+    '## Against @napi-rs/keyring',
+    '',
+    "tfx-auth's `getCredential` (async, encrypted Secret Service session) against `@napi-rs/keyring`'s `Entry.getPassword` (synchronous) on the same private gnome-keyring, one entry each; every figure is a fresh process (bench/versus.mjs), the two alternating (theirs, ours, theirs, ...). Warm: the median of 1,000 reads after the first, per process. Fresh process: from before `require` to the first secret. 200 reads: tfx-auth's issued at once, @napi-rs/keyring's one after another. Ratio = median of the per-pair tfx-auth / @napi-rs/keyring ratios, min–max in brackets.",
+    '',
+    '| measure | pairs | tfx-auth, median (min–max) ms | @napi-rs/keyring, median (min–max) ms | ratio (min–max) |',
+    '|---|---|---|---|---|',
+    ...rows.map((v) => `| ${v.name} | ${v.runs} | ${side(v.ours)} | ${side(v.stock)} | **${f2(v.ratio.median)}** (${f2(v.ratio.min)}–${f2(v.ratio.max)}) |`),
+    '',
+  ];
 }
 
 export function writeReport(r, { ROOT, RUNS, WARMUP, out, argv }) {
@@ -79,6 +99,7 @@ export function writeReport(r, { ROOT, RUNS, WARMUP, out, argv }) {
     lines.push(...r.pairs.filter((p) => p.node === node.label).map(pairRow), '');
   }
   lines.push(
+    ...versusTable(r.versus),
     '## getCredential in process',
     '',
     'Cold = a fresh process: addon `require` plus the first call. Warm = median of 1,000 calls.',

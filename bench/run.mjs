@@ -62,13 +62,13 @@ function homes(label) {
 const STOCK = join(ROOT, 'node_modules/tfx-cli/_build/tfx-cli.js');
 const OURS = join(ROOT, 'tfx/tfx.js');
 
-/** A B A B ... after a warm-up; returns the table row. */
-async function pair(node, name, a, b, note = '') {
+/** A B A B ... after a warm-up; returns the table row. `names` only label the log line. */
+async function pair(node, name, a, b, note = '', { runs = RUNS, names = ['stock', 'tfx-auth'] } = {}) {
   for (let i = 0; i < WARMUP; i++) { await a(); await b(); }
   const as = [];
   const bs = [];
   const ratios = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const ta = await a();
     const tb = await b();
     as.push(ta);
@@ -76,7 +76,7 @@ async function pair(node, name, a, b, note = '') {
     ratios.push(tb / ta);
   }
   const row = { node: node.label, name, note, stock: stats(as), ours: stats(bs), ratio: stats(ratios) };
-  console.log(`[${node.label}] ${name}: stock ${f1(row.stock.median)} ms, tfx-auth ${f1(row.ours.median)} ms, ratio ${f2(row.ratio.median)} (${f2(row.ratio.min)}–${f2(row.ratio.max)})`);
+  console.log(`[${node.label}] ${name}: ${names[0]} ${f2(row.stock.median)} ms, ${names[1]} ${f2(row.ours.median)} ms, ratio ${f2(row.ratio.median)} (${f2(row.ratio.min)}–${f2(row.ratio.max)})`);
   return row;
 }
 
@@ -123,6 +123,16 @@ async function scenarios(node, server, slow, token) {
     await both('tfx build list, AZURE_DEVOPS_EXT_PAT', [...list, '--token', token], list, { ...ours.env, AZURE_DEVOPS_EXT_PAT: token },
       'stock has no such variable: it is given --token');
     await both('tfx build list --token', [...list, '--service-url', server.url, '--token', token]);
+    // A Node script's getBuilds through azure-devops-node-api: tfx-auth's getRequestHandler with
+    // the stored login against the library's own PAT handler given the token.
+    const script = (handler) => ['-e', `const { WebApi${handler ? '' : ', getPersonalAccessTokenHandler'} } = require('azure-devops-node-api');
+      const url = ${JSON.stringify(server.url)};
+      ${handler ? `require(${JSON.stringify(join(ROOT, 'binding.js'))}).getRequestHandler(url)` : `Promise.resolve(getPersonalAccessTokenHandler(${JSON.stringify(token)}))`}
+        .then((h) => new WebApi(url, h).getBuildApi()).then((b) => b.getBuilds('P'))
+        .then((builds) => { if (!Array.isArray(builds)) process.exit(3); });`];
+    await pair(node, 'Node script: azure-devops-node-api getBuilds', timed(script(false)[0], script(false).slice(1), stock.env),
+      timed(script(true)[0], script(true).slice(1), ours.env), 'tfx-auth: getRequestHandler with the stored login; stock: getPersonalAccessTokenHandler given the token')
+      .then((r) => rows.push(r));
     // A login to the root (it becomes tfx-auth's default); stock cannot reuse a stored login for
     // extension commands (it re-prompts: tfs-cli issue 455), so it is given --token.
     await run(node.bin, [OURS, ...login(server.origin)], ours.env);
@@ -138,12 +148,13 @@ async function scenarios(node, server, slow, token) {
 async function main() {
   const started = { at: new Date(), load: loadavg() };
   const { list, note } = nodes();
-  const results = { pairs: [], getcred: [], status: null, addon: null, nodes: list, notes: note ? [note] : [] };
+  const results = { pairs: [], getcred: [], versus: [], status: null, addon: null, nodes: list, notes: note ? [note] : [] };
   const token = 'bench-pat-0123456789';
   const server = await startFakeAdo({ tokens: [token] });
   const slow = await startFakeAdo({ tokens: [token], delayMs: 25 });
   try {
     for (const node of list) results.pairs.push(...await scenarios(node, server, slow, token));
+    results.versus = await versusFigures();
     results.getcred = await getCredentialFigures(server.url);
     results.status = await statusFigures(slow, token);
     results.addon = await addonFigures();
@@ -153,6 +164,36 @@ async function main() {
   }
   results.load = { start: started.load, end: loadavg() };
   writeReport(results, { ROOT, RUNS, WARMUP, out: opts.out, argv: process.argv.slice(2) });
+}
+
+/**
+ * tfx-auth's getCredential against @napi-rs/keyring's Entry.getPassword on the same keyring,
+ * one entry each, every measurement a fresh process (bench/versus.mjs), the two alternating.
+ * Rows: `warm` (median of 1,000 reads in one process, per pair), `cold` (require + first read),
+ * `many` (200 reads: ours concurrent, theirs one by one, as a synchronous API must).
+ */
+async function versusFigures() {
+  const dirs = homes('versus');
+  const env = { ...dirs.env, TFX_AUTH_STORE: 'keyring' };
+  const url = `https://versus.bench.test/org${process.pid}`;
+  const probe = async (...args) => JSON.parse((await run(process.execPath, [join(ROOT, 'bench/versus.mjs'), ...args], env)).stdout).ms;
+  const node = { label: 'vs @napi-rs/keyring' };
+  const names = ['@napi-rs/keyring', 'tfx-auth'];
+  const rows = [];
+  const versus = async (key, name, args, runs) => {
+    const row = await pair(node, name, () => probe(args[0], 'theirs', url, ...args.slice(1)), () => probe(args[0], 'ours', url, ...args.slice(1)), '', { runs, names });
+    rows.push({ key, ...row, runs });
+  };
+  await probe('seed', url, 'versus-token-0123456789');
+  try {
+    await versus('warm', 'warm read, median of 1,000 per process', ['warm', '1000'], Math.max(1, Math.ceil(RUNS / 2)));
+    await versus('cold', 'fresh process: `require` + first read', ['cold'], Math.min(16, RUNS));
+    await versus('many', '200 reads (tfx-auth concurrent, @napi-rs/keyring one by one)', ['many', '200'], Math.max(1, Math.ceil(RUNS / 2)));
+  } finally {
+    await probe('clean', url);
+    rmSync(dirs.base, { recursive: true, force: true });
+  }
+  return rows;
 }
 
 async function getCredentialFigures(baseUrl) {

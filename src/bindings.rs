@@ -19,7 +19,7 @@ use napi_derive::napi;
 use crate::auth::logins::{Logins, Paths};
 use crate::auth::migration::MigrationReport as CoreReport;
 use crate::auth::prewarm::Prewarmer;
-use crate::auth::renewal::current_credential;
+use crate::auth::renewal::{current_credential, current_now};
 use crate::credential::EntraToken;
 use crate::credential::{AuthType, Credential as CoreCredential};
 use crate::entra::transport::HttpAuthority;
@@ -318,6 +318,25 @@ pub fn get_credential<'env>(
         },
         |credential: Option<CoreCredential>| Ok(credential.as_ref().map(credential_to_js)),
     )
+}
+
+/// The stored credential when the store (already open) has it at hand, read
+/// on this thread as a synchronous binding does (a keyring read of at most
+/// 250 ms, no thread hop); `null` when it has not: ask `getCredential`, which
+/// also opens the store, migrates and renews. binding.js's `getCredential`
+/// asks this first.
+#[napi(ts_return_type = "Credential | null")]
+pub fn get_credential_now(env: Env, service_url: String) -> napi::Result<Option<CredentialData>> {
+    // Opening the store (a D-Bus connection and a key exchange) is not for this thread.
+    let Some(Ok(logins)) = LOGINS.get() else {
+        return Ok(None);
+    };
+    let url = ServiceUrl::parse(&service_url).map_err(|e| throw(&env, e))?;
+    match current_now(logins, &url, unix_now()) {
+        None => Ok(None),
+        Some(Ok(credential)) => Ok(Some(credential_to_js(&credential))),
+        Some(Err(e)) => Err(throw(&env, e)),
+    }
 }
 
 /// Stores a credential for a service URL without validating it (see `login`).

@@ -196,6 +196,21 @@ impl Logins {
         }
     }
 
+    /// [`get`](Self::get)'s answer when the store has the secret at hand
+    /// (`SecretStore::get_now`); `None`: call `get` (off this thread). A
+    /// login not in the store (it may be in tfx-cli's plaintext files) is `None`.
+    pub fn get_now(&self, url: &ServiceUrl) -> Option<Result<Credential>> {
+        let stored = match self.take_prefetched(url.key()) {
+            Some(secret) => Ok(Some(secret)),
+            None => self.store.get_now(url.key())?,
+        };
+        match stored {
+            Ok(Some(stored)) => Some(parse_stored(url, &stored)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
     /// What the store holds for `url`, nothing else (no read-ahead, no
     /// migration): for reads under the login's lock.
     pub fn stored(&self, _lock: &LoginLock, url: &ServiceUrl) -> Result<Option<Credential>> {
@@ -429,6 +444,9 @@ impl SecretStore for WarnOnFirstUse {
     }
     fn list(&self) -> Result<Vec<(String, Secret)>> {
         self.used().list()
+    }
+    fn get_now(&self, key: &str) -> Option<Result<Option<Secret>>> {
+        self.used().get_now(key)
     }
 }
 

@@ -15,6 +15,15 @@ use crate::entra::transport::Authority;
 use crate::error::{Error, Result};
 use crate::service_url::ServiceUrl;
 
+/// [`current_credential`]'s answer when the stored credential is at hand
+/// ([`Logins::get_now`]) and needs no renewal; `None`: call `current_credential`.
+pub fn current_now(logins: &Logins, url: &ServiceUrl, now: u64) -> Option<Result<Credential>> {
+    match logins.get_now(url)? {
+        Ok(Credential::Entra(token)) if token.needs_refresh(now) => None,
+        other => Some(other),
+    }
+}
+
 /// One lock per login, so concurrent callers in this process renew once.
 fn lock_for(key: &str) -> Arc<tokio::sync::Mutex<()>> {
     static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();

@@ -10,13 +10,16 @@
 //! prompt.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::Duration;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, OnceLock, TryLockError, mpsc};
+use std::time::{Duration, Instant};
 
 use keyring_core::api::CredentialStore;
-use secret_service::EncryptionType;
-use secret_service::blocking::SecretService;
 use zeroize::Zeroizing;
+
+mod session;
+
+use session::{Probe, list_items, quick_read};
 
 use super::SecretStore;
 use super::worker::Worker;
@@ -31,7 +34,26 @@ pub const SERVICE: &str = "tfx-auth";
 
 pub struct SecretServiceStore {
     worker: Worker<Inner>,
+    listed: Mutex<Listed>,
 }
+
+/// The secrets the last `list` read, each served once to a `get` of its key
+/// within [`LISTED_TTL`]: `tfx-auth status` lists every login and then asks
+/// for each one's credential. Dropped by every write of this store; a list
+/// that a write overlapped keeps nothing.
+#[derive(Default)]
+struct Listed {
+    secrets: HashMap<String, Secret>,
+    at: Option<Instant>,
+    writes: u64,
+}
+
+/// How long a listed secret may wait for its `get`.
+const LISTED_TTL: Duration = Duration::from_secs(2);
+
+/// The most a `get_now` may hold up its (JavaScript) thread; a slower answer
+/// is dropped and asked again off that thread.
+const NOW_LIMIT: Duration = Duration::from_millis(250);
 
 struct Inner {
     /// keyring-core's store, connected on first use: a command that only
@@ -41,7 +63,7 @@ struct Inner {
     /// A second session, for the lock state and for reads that need no more
     /// than one search and one `GetSecret` (see `quick_read`). Encrypted
     /// like the store's own: secrets cross the bus on it.
-    probe: Mutex<SecretService<'static>>,
+    probe: Mutex<Probe>,
 }
 
 impl SecretServiceStore {
@@ -56,16 +78,15 @@ impl SecretServiceStore {
         let timeout = env.keyring_timeout;
         let session_bus = env.session_bus;
         let inner = with_timeout(timeout, move || {
-            let probe = SecretService::connect(EncryptionType::Dh).map_err(|e| {
-                Error::KeyringUnavailable {
-                    reason: no_secret_service(session_bus),
-                    source: Some(Box::new(e)),
-                }
+            let probe = Probe::connect(timeout).map_err(|e| Error::KeyringUnavailable {
+                reason: no_secret_service(session_bus),
+                source: Some(e),
             })?;
             // A Secret Service with no default collection (gnome-keyring started
             // but never set up, as over SSH) cannot store anything: say so now,
             // so that `select` falls back to the file instead of every call failing.
-            if let Err(secret_service::Error::NoResult) = probe.get_default_collection() {
+            let collection = probe.run(async |ss| ss.get_default_collection().await.map(|_| ()))?;
+            if let Err(secret_service::Error::NoResult) = collection {
                 return Err(Error::KeyringUnavailable {
                     reason: "the Secret Service has no default collection; create and unlock a login keyring (log in to a desktop session once, or run `gnome-keyring-daemon --replace --unlock`, type a password for a new login keyring and press Ctrl-D)".into(),
                     source: None,
@@ -78,6 +99,7 @@ impl SecretServiceStore {
         })?;
         Ok(SecretServiceStore {
             worker: Worker::new(inner, read, timeout),
+            listed: Mutex::default(),
         })
     }
 
@@ -99,9 +121,17 @@ impl SecretServiceStore {
 /// everything else takes the checked path: the lock probe first (two more),
 /// then keyring-core's read with its duplicate handling.
 fn read(inner: &Inner, key: &str) -> Result<Option<Secret>> {
-    if let Some(secret) = inner.quick_read(key)? {
+    let probe = inner.probe.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(secret) = quick_read(&probe, key, probe.timeout())? {
         return Ok(Some(secret));
     }
+    drop(probe);
+    checked_read(inner, key)
+}
+
+/// The read of everything `quick_read` leaves: the lock probe, then
+/// keyring-core's read with its duplicate handling.
+fn checked_read(inner: &Inner, key: &str) -> Result<Option<Secret>> {
     inner.ensure_unlocked()?;
     match inner.entry(key)?.get_password() {
         Ok(secret) => Ok(Some(Zeroizing::new(secret))),
@@ -139,51 +169,29 @@ fn with_timeout<T: Send + 'static>(
 }
 
 impl Inner {
-    /// Reads the secret when a search finds exactly one unlocked item for
-    /// `key`. A locked match is `KEYRING_LOCKED` at once: keyring-core's read
-    /// would ask the service to unlock it, which pops up a prompt. `Ok(None)`
-    /// leaves the answer to the checked path: no item (a collection may hide
-    /// the items of a locked collection, and only the probe tells that from
-    /// "not logged in"), duplicates, a failed call, or a secret that is not
-    /// UTF-8, each reported there as before.
-    fn quick_read(&self, key: &str) -> Result<Option<Secret>> {
-        let ss = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        let attributes = HashMap::from([("service", SERVICE), ("username", key)]);
-        let Ok(found) = ss.search_items(attributes) else {
-            return Ok(None);
-        };
-        if !found.locked.is_empty() {
-            return Err(Error::KeyringLocked {
-                hint: UNLOCK_HINT,
-                source: None,
-            });
-        }
-        let [item] = found.unlocked.as_slice() else {
-            return Ok(None);
-        };
-        match item.get_secret().map(String::from_utf8) {
-            Ok(Ok(secret)) => Ok(Some(Zeroizing::new(secret))),
-            Ok(Err(not_text)) => {
-                zeroize::Zeroize::zeroize(&mut not_text.into_bytes());
-                Ok(None)
-            }
-            Err(_) => Ok(None),
-        }
+    fn forget_items(&self) {
+        self.probe
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .forget_items();
     }
 
     fn ensure_unlocked(&self) -> Result<()> {
-        let ss = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        let collection = ss.get_default_collection().map_err(|e| match e {
-            secret_service::Error::NoResult => Error::KeyringUnavailable {
-                reason: "the Secret Service has no default collection".into(),
-                source: Some(Box::new(e)),
-            },
-            other => unavailable("cannot read the default collection", other),
-        })?;
-        if collection
-            .is_locked()
-            .map_err(|e| unavailable("cannot read the collection's lock state", e))?
-        {
+        let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
+        let locked = probe.run(async |ss| {
+            let collection = ss.get_default_collection().await.map_err(|e| match e {
+                secret_service::Error::NoResult => Error::KeyringUnavailable {
+                    reason: "the Secret Service has no default collection".into(),
+                    source: Some(Box::new(e)),
+                },
+                other => unavailable("cannot read the default collection", other),
+            })?;
+            collection
+                .is_locked()
+                .await
+                .map_err(|e| unavailable("cannot read the collection's lock state", e))
+        })??;
+        if locked {
             return Err(Error::KeyringLocked {
                 hint: UNLOCK_HINT,
                 source: None,
@@ -215,15 +223,107 @@ impl Inner {
     }
 }
 
+impl SecretServiceStore {
+    fn listed(&self) -> std::sync::MutexGuard<'_, Listed> {
+        self.listed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A secret the last `list` read for `key`, once, while it is fresh.
+    fn take_listed(&self, key: &str) -> Option<Secret> {
+        let mut listed = self.listed();
+        if listed.at.is_none_or(|at| at.elapsed() >= LISTED_TTL) {
+            listed.secrets.clear();
+            return None;
+        }
+        listed.secrets.remove(key)
+    }
+
+    fn forget_listed(&self) {
+        let mut listed = self.listed();
+        listed.secrets.clear();
+        listed.writes += 1;
+    }
+
+    /// A `call` that writes: the listed secrets and the items read are
+    /// dropped before it and after it, so a read or list running on either
+    /// side of it keeps nothing stale.
+    fn write<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.forget_listed();
+        let written = self.call(|inner| {
+            inner.forget_items();
+            op(inner)
+        });
+        self.forget_listed();
+        self.worker.context().forget_items();
+        written
+    }
+
+    /// The quick read on the caller's own thread, when the keyring is not in
+    /// use: no hop to the worker and back (BENCHMARKS.md). `None` leaves the
+    /// read to the worker: another call is queued or running, or the caller
+    /// is on a runtime that cannot block.
+    fn read_here(&self, key: &str, limit: Option<Duration>) -> Option<Result<Option<Secret>>> {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        if !self.worker.idle() {
+            return None;
+        }
+        let probe = match self.worker.context().probe.try_lock() {
+            Ok(probe) => probe,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        let limit = limit.unwrap_or(probe.timeout());
+        let read = || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| quick_read(&probe, key, limit)))
+                .unwrap_or_else(|_| Err(Error::store("the keyring read failed", None)))
+        };
+        // Store calls are blocking; on tokio's threads they run in block_in_place.
+        let found = match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Err(_) => read(),
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
+            Ok(_) => return None,
+        };
+        Some(found)
+    }
+}
+
 impl SecretStore for SecretServiceStore {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
-        self.worker.read(key)
+        if let Some(secret) = self.take_listed(key) {
+            return Ok(Some(secret));
+        }
+        match self.read_here(key, None) {
+            // No quick answer: the checked path, on the worker (keyring-core has no timeout).
+            Some(Ok(None)) => {
+                let key = key.to_string();
+                self.worker.call(move |inner| checked_read(inner, &key))
+            }
+            Some(answer) => answer,
+            None => self.worker.read(key),
+        }
+    }
+
+    /// The quick read on this thread (the JavaScript thread: see
+    /// `getCredential` in binding.js), within [`NOW_LIMIT`]; anything else,
+    /// a keyring in use or slow, is left to `get`.
+    fn get_now(&self, key: &str) -> Option<Result<Option<Secret>>> {
+        if let Some(secret) = self.take_listed(key) {
+            return Some(Ok(Some(secret)));
+        }
+        match self.read_here(key, Some(NOW_LIMIT))? {
+            Ok(Some(secret)) => Some(Ok(Some(secret))),
+            Err(e @ Error::KeyringLocked { .. }) => Some(Err(e)),
+            Ok(None) | Err(_) => None,
+        }
     }
 
     fn set(&self, key: &str, secret: &str) -> Result<()> {
         let key = key.to_string();
         let secret = Zeroizing::new(secret.to_string());
-        self.call(move |inner| {
+        self.write(move |inner| {
             let entry = inner.entry(&key)?;
             match entry.set_password(&secret) {
                 Ok(()) => Ok(()),
@@ -241,7 +341,7 @@ impl SecretStore for SecretServiceStore {
 
     fn delete(&self, key: &str) -> Result<bool> {
         let key = key.to_string();
-        self.call(move |inner| match inner.entry(&key)?.delete_credential() {
+        self.write(move |inner| match inner.entry(&key)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
             Err(keyring_core::Error::Ambiguous(items)) => {
@@ -254,25 +354,32 @@ impl SecretStore for SecretServiceStore {
         })
     }
 
+    /// One search on the probe's session, then every item's attributes and
+    /// secret asked at once: the replies come back pipelined on the one
+    /// connection, instead of several round trips per item one after another.
     fn list(&self) -> Result<Vec<(String, Secret)>> {
-        self.call(|inner| {
-            let spec = HashMap::from([("service", SERVICE)]);
-            let found = inner.store()?.search(&spec).map_err(from_keyring)?;
-            let mut logins = Vec::with_capacity(found.len());
-            for entry in found {
-                let attributes = entry.get_attributes().map_err(from_keyring)?;
-                let Some(key) = attributes.get("username") else {
-                    continue;
-                };
-                match entry.get_password() {
-                    Ok(secret) => logins.push((key.clone(), Zeroizing::new(secret))),
-                    // Deleted between the search and the read.
-                    Err(keyring_core::Error::NoEntry) => {}
-                    Err(e) => return Err(from_keyring(e)),
-                }
+        let writes = self.listed().writes;
+        let logins = self.call(|inner| {
+            let probe = inner.probe.lock().unwrap_or_else(|p| p.into_inner());
+            probe.run(async |ss| list_items(ss).await)?
+        })?;
+        let mut listed = self.listed();
+        if listed.writes == writes {
+            // A key listed twice (duplicates) is left to the checked read to report.
+            let mut secrets = HashMap::with_capacity(logins.len());
+            for (key, secret) in &logins {
+                secrets
+                    .entry(key.clone())
+                    .and_modify(|s: &mut Option<Secret>| *s = None)
+                    .or_insert_with(|| Some(secret.clone()));
             }
-            Ok(logins)
-        })
+            listed.secrets = secrets
+                .into_iter()
+                .filter_map(|(key, secret)| Some((key, secret?)))
+                .collect();
+            listed.at = Some(Instant::now());
+        }
+        Ok(logins)
     }
 }
 
@@ -322,58 +429,4 @@ fn from_keyring(err: keyring_core::Error) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Runs against the real Secret Service when the test launcher started one.
-    #[test]
-    fn keyring_store_follows_the_contract() {
-        if std::env::var_os("TFX_TEST_KEYRING_PASSWORD").is_none() {
-            eprintln!(
-                "no test keyring (run through scripts/with-keyring.sh); covered by `npm test`"
-            );
-            return;
-        }
-        let store = SecretServiceStore::open(&Default::default())
-            .expect("the test launcher started a Secret Service");
-        let prefix = format!("https://contract.test/{}", std::process::id());
-        super::super::contract::run(&store, &prefix);
-    }
-
-    /// The split-and-join of large secrets against a real store's search.
-    #[test]
-    fn large_secrets_split_into_parts_on_the_real_keyring() {
-        use crate::store::chunked::{ChunkedStore, Encoding, Limit};
-        if std::env::var_os("TFX_TEST_KEYRING_PASSWORD").is_none() {
-            return;
-        }
-        let store: Arc<dyn SecretStore> =
-            Arc::new(SecretServiceStore::open(&Default::default()).unwrap());
-        let limit = Limit {
-            max_bytes: 256,
-            encoding: Encoding::Utf16,
-        };
-        let chunked = ChunkedStore::new(Arc::clone(&store), limit);
-        let key = format!("https://chunks.test/{}", std::process::id());
-        let secret = format!("entra:{}", "x".repeat(2000));
-        chunked.set(&key, &secret).unwrap();
-        assert_eq!(chunked.get(&key).unwrap().unwrap().as_str(), secret);
-        let ours = |items: Vec<(String, Secret)>| -> Vec<(String, String)> {
-            items
-                .into_iter()
-                .filter(|(k, _)| k.starts_with(&key))
-                .map(|(k, s)| (k, s.to_string()))
-                .collect()
-        };
-        assert_eq!(
-            ours(chunked.list().unwrap()),
-            vec![(key.clone(), secret.clone())]
-        );
-        assert_eq!(
-            ours(store.list().unwrap()).len(),
-            1 + 2006usize.div_ceil(128)
-        );
-        assert!(chunked.delete(&key).unwrap());
-        assert!(ours(store.list().unwrap()).is_empty());
-    }
-}
+mod tests;

@@ -35,6 +35,8 @@ struct Shared<C> {
     wake: Condvar,
     /// Calls completed so far: what "progress" means to a waiting caller.
     completed: AtomicU64,
+    /// Set while the thread runs a job (see [`Worker::idle`]).
+    busy: AtomicBool,
 }
 
 struct Queue<C> {
@@ -68,6 +70,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
                 }),
                 wake: Condvar::new(),
                 completed: AtomicU64::new(0),
+                busy: AtomicBool::new(false),
             }),
             timeout,
         }
@@ -93,6 +96,19 @@ impl<C: Send + Sync + 'static> Worker<C> {
             });
         })?;
         self.wait(&rx, &abandoned)
+    }
+
+    /// The context, for a caller that may do a call itself when the worker is
+    /// [`idle`](Self::idle) (it must bring its own timeout).
+    pub fn context(&self) -> &C {
+        &self.shared.context
+    }
+
+    /// Whether no call is queued or running: a call made on the caller's
+    /// thread now neither overtakes a queued one nor waits behind it.
+    pub fn idle(&self) -> bool {
+        let queue = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.jobs.is_empty() && !self.shared.busy.load(Ordering::SeqCst)
     }
 
     /// The `read` of `key`, shared with an identical read still waiting in the queue.
@@ -165,7 +181,9 @@ impl<C> Shared<C> {
             let job = {
                 let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
                 loop {
-                    match queue.jobs.pop_front() {
+                    let next = queue.jobs.pop_front();
+                    self.busy.store(next.is_some(), Ordering::SeqCst);
+                    match next {
                         Some(Job::Read(key)) => {
                             // Started: later reads of this key queue anew.
                             let waiting = queue.pending_reads.remove(&key).unwrap_or_default();
@@ -194,6 +212,7 @@ impl<C> Shared<C> {
                     let _ = reply.send(copy(&result));
                 }
             }
+            self.busy.store(false, Ordering::SeqCst);
         }
     }
 
