@@ -5,8 +5,8 @@
 # aarch64 cross libraries as its sysroot. Sets everything up from nothing and reuses it afterwards
 # (idempotent); each step prints its time:
 #   1. qemu-user and the cross libraries (system packages), the arm64 Node in the cache folder
-#   2. the aarch64-unknown-linux-gnu.2.17 addon (scripts/build-release.sh: built once, then only
-#      its checks rerun), loaded by the arm64 Node
+#   2. the aarch64-unknown-linux-gnu.2.17 addon from scripts/build-release.sh (built and checked
+#      there when artifacts/ has none newer than the sources), loaded by the arm64 Node
 #   3. `npm pack` of tfx-auth and @tfx-auth/binding-linux-arm64-gnu, then npm itself run by the
 #      arm64 Node installs both tarballs into an empty prefix: npm checks the platform package's
 #      cpu/os/libc against an arm64 process, tfx-auth's install script loads the addon in it
@@ -97,8 +97,13 @@ SH
   "$BIN/node" -p '`arm64 node ${process.version}, process.arch ${process.arch}`'
 }
 
+# The release build and its checks, unless artifacts/ holds one newer than every Rust input
+# (.ci/run's build:release just made it).
 addon() {
-  bash scripts/build-release.sh --out "$ARTIFACTS" "$TARGET"
+  if [[ ! -f "$ADDON" || -n "$(find src Cargo.toml Cargo.lock build.rs .cargo -newer "$ADDON" -print -quit)" ]]; then
+    bash scripts/build-release.sh --out "$ARTIFACTS" "$TARGET"
+  fi
+  readelf -h "$ADDON" | grep -q 'Machine:[[:space:]]*AArch64'
   "$BIN/node" -e "const a = require(process.argv[1]);
     console.log('loaded by', process.arch, 'Node', process.version + ':', Object.keys(a).length, 'exports;',
       'normalizeServiceUrl ->', a.normalizeServiceUrl('https://dev.azure.com/fabfiber/'));" "$ADDON"
