@@ -17,6 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { ROOT, addonInfo, addonMessage } = require('./platform.js');
+const { CDYLIB_ARGS } = require('./cdylib.js');
 
 const say = (line) => process.stderr.write(`tfx-auth: ${line}\n`);
 
@@ -59,8 +60,8 @@ function buildFromSource(cargo, info) {
   const targetDir = process.env.CARGO_TARGET_DIR || fs.mkdtempSync(path.join(os.tmpdir(), 'tfx-auth-build-'));
   say(`building the addon for ${info.platformArchABI} (${info.triple}) from source with ${cargo}; this takes a few minutes`);
   try {
-    // The addon alone as a cdylib (scripts/cargo-cdylib.sh says why: 1.4 MB smaller).
-    const r = spawnSync(cargo, ['rustc', '--release', '--locked', '--lib', '--crate-type', 'cdylib'], {
+    // The addon alone as a cdylib, as every build makes it (scripts/cdylib.js says why).
+    const r = spawnSync(cargo, ['rustc', '--release', '--locked', ...CDYLIB_ARGS], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, CARGO_TARGET_DIR: targetDir },

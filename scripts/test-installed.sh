@@ -31,8 +31,8 @@ else
   step "release build of the $platform addon"
   start=$SECONDS
   # --no-js: the generated loader and types stay as the source tree has them.
-  # The addon alone as a cdylib, as the release workflow builds it (scripts/cargo-cdylib.sh).
-  CARGO="$ROOT/scripts/cargo-cdylib.sh" npx napi build --platform --release --no-js --output-dir "$WORK/artifacts"
+  # The one build command, as npm run build and the release workflow run it (scripts/build.mjs).
+  node scripts/build.mjs --platform --release --no-js --output-dir "$WORK/artifacts"
   cp "$WORK/artifacts/tfx-auth.$platform.node" "npm/$platform/"
   echo "test-installed: release build took $((SECONDS - start)) s"
 fi
