@@ -13,6 +13,8 @@ import { startFakeAdo } from '../fixtures/fake-ado.mjs';
 import { startFakeAuthority } from '../fixtures/fake-authority.mjs';
 
 assert.equal(process.platform, 'win32', 'run by node.exe: npm run test:windows');
+// The fake servers are plain http on loopback: Entra tokens go there only when it is listed.
+process.env.TFX_AUTH_ENTRA_HOSTS = '127.0.0.1';
 const addon = createRequire(import.meta.url)('../../index.js');
 
 const WINE_CREDENTIALS = 'HKCU\\Software\\Wine\\Credential Manager';
