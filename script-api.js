@@ -75,10 +75,13 @@ function proxyOption(proxy) {
 }
 
 function forAddon(addon) {
-  async function resolved(serviceUrl) {
+  // `skipCertValidation`: the requests will not verify the server (the caller's ignoreSslError),
+  // so resolve as a command with --skip-cert-validation does: no Entra token goes there.
+  async function resolved(serviceUrl, skipCertValidation = false) {
     if (typeof serviceUrl !== 'string') throw invalid(`serviceUrl must be a string, not ${serviceUrl === null ? 'null' : typeof serviceUrl}`);
     addon.normalizeServiceUrl(serviceUrl); // INVALID_URL before anything is looked up
-    const found = await addon.resolveCredential(serviceUrl);
+    const flags = skipCertValidation ? { skipCertValidation: true } : undefined;
+    const found = await addon.resolveCredential(serviceUrl, flags);
     if (!found) {
       throw coded('NOT_LOGGED_IN',
         `No credential for ${serviceUrl}: log in (tfx login --service-url ${serviceUrl}) or set AZURE_DEVOPS_EXT_PAT.`);
@@ -88,9 +91,13 @@ function forAddon(addon) {
 
   async function getRequestHandler(serviceUrl, options) {
     const { service } = ownOptions(options, ['service'], 'options');
-    const extensionCommand = serviceOption(service);
-    const found = await resolved(serviceUrl);
-    const resolveAgain = async () => ((await addon.resolveCredential(serviceUrl)) || {}).credential;
+    return handlerFor(serviceUrl, serviceOption(service), false);
+  }
+
+  async function handlerFor(serviceUrl, extensionCommand, skipCertValidation) {
+    const found = await resolved(serviceUrl, skipCertValidation);
+    const flags = skipCertValidation ? { skipCertValidation: true } : undefined;
+    const resolveAgain = async () => ((await addon.resolveCredential(serviceUrl, flags)) || {}).credential;
     return createRequestHandler(addon, serviceUrl, found.credential, { extensionCommand, resolveAgain });
   }
 
@@ -101,7 +108,8 @@ function forAddon(addon) {
     }
     const theirs = ownOptions(own.requestOptions, REQUEST_OPTIONS, 'options.requestOptions');
     const nodeApi = own.nodeApi || findNodeApi();
-    const handler = await getRequestHandler(serviceUrl, { service: own.service });
+    const extensionCommand = serviceOption(own.service);
+    const handler = await handlerFor(serviceUrl, extensionCommand, Boolean(theirs.ignoreSslError));
     const requestOptions = {
       // The choice remembered for this URL (tfx login --skip-cert-validation); NODE_EXTRA_CA_CERTS
       // needs nothing here: Node reads it at start-up, and a `ca` option would replace the roots.

@@ -55,13 +55,17 @@ export async function rejection(promise) {
   throw new Error('expected a rejection');
 }
 
+// How much longer a child may take before it counts as hung: test-arm64.sh sets it, as every
+// arm64 process there runs under qemu's instruction translation.
+const TIMEOUT_SCALE = Math.max(1, Number(process.env.TFX_TEST_TIMEOUT_SCALE) || 1);
+
 /** Runs a command; resolves to { code, stdout, stderr } and records the output. */
 export function run(cmd, args, { env = process.env, input, cwd = ROOT, timeoutMs = 60_000, recordOutput = true } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs * TIMEOUT_SCALE);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);

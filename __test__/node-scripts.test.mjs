@@ -94,6 +94,45 @@ out({ keys: Object.keys(h), bearer: h.authorization === 'Bearer ' + process.env.
   assert.equal(bearer(buildRequests(ado).at(-1)), entra);
 });
 
+test("getWebApi with the caller's ignoreSslError: an Entra token is not handed to an unverified server; a PAT still is", async () => {
+  const pat = makeSecret('pat');
+  const entra = makeSecret('eyJentra');
+  const ado = await suite.server({ tokens: [pat], bearerTokens: [entra] });
+  const unverified = (url) => `const api = await auth.getWebApi(${JSON.stringify(url)}, { requestOptions: { ignoreSslError: true } });
+const builds = await (await api.getBuildApi()).getBuilds('P');
+out({ builds: builds.length });`;
+  const entraEnv = suite.env('unverified-entra', { TFX_ENTRA_TOKEN: entra, TFX_AUTH_ENTRA_HOSTS: '127.0.0.1' }).env;
+  const refused = await script(unverified(ado.url), entraEnv);
+  assert.equal(refused.out?.error, 'NOT_LOGGED_IN', refused.stdout + refused.stderr);
+  assert.deepEqual(ado.requests.filter((q) => q.headers.authorization), [], 'no credential reached the server');
+  // The same script without ignoreSslError: the token goes (the rule, not the script, refused it).
+  const verified = await script(LIST_BUILDS(ado.url), entraEnv);
+  assert.deepEqual([verified.code, verified.out], [0, { builds: 0 }], verified.stderr);
+  assert.equal(bearer(buildRequests(ado).at(-1)), entra);
+  // A PAT belongs to this one server: skipping its certificate checks is the caller's choice.
+  const viaPat = await script(unverified(ado.url), suite.env('unverified-pat', { AZURE_DEVOPS_EXT_PAT: pat }).env);
+  assert.deepEqual([viaPat.code, viaPat.out], [0, { builds: 0 }], viaPat.stderr);
+  assert.equal(buildRequests(ado).at(-1).headers.authorization, basicHeader('OAuth', pat));
+});
+
+test('validateConnection with a caller\'s Entra token: refused before any request outside the host rule or with certificate checks skipped', async () => {
+  const entra = makeSecret('eyJentra');
+  const ado = await suite.server({ tokens: [], bearerTokens: [entra] });
+  const validate = (options) => `try {
+  const info = await auth.validateConnection(${JSON.stringify(ado.url)}, { type: 'entra', accessToken: process.env.T }, ${JSON.stringify(options)});
+  out({ ok: Boolean(info) });
+} catch (e) { out({ error: e.code }); }`;
+  const unlisted = await script(validate({}), { ...suite.env('validate-unlisted', { TFX_AUTH_ENTRA_HOSTS: '' }).env, T: entra });
+  assert.deepEqual(unlisted.out, { error: 'ENTRA_HOST_NOT_ALLOWED' }, unlisted.stderr);
+  const listed = suite.env('validate-listed', { TFX_AUTH_ENTRA_HOSTS: '127.0.0.1' }).env;
+  const skipped = await script(validate({ skipCertValidation: true }), { ...listed, T: entra });
+  assert.deepEqual(skipped.out, { error: 'ENTRA_HOST_NOT_ALLOWED' }, skipped.stderr);
+  assert.equal(ado.requests.length, 0, 'nothing was sent');
+  const allowed = await script(validate({}), { ...listed, T: entra });
+  assert.deepEqual(allowed.out, { ok: true }, allowed.stderr);
+  assert.equal(bearer(ado.requests.at(-1)), entra);
+});
+
 /** `tfx login --auth-type entra` to the end, approving the code like a user. */
 async function loginEntra(e, authority, url) {
   const child = spawn(process.execPath, [TFX, 'login', '--auth-type', 'entra', '--service-url', url], { env: e.env, cwd: CWD, stdio: ['ignore', 'pipe', 'pipe'] });

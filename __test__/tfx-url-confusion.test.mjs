@@ -7,13 +7,13 @@
 // fake Azure DevOps server, which records what was sent inside it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startFakeAdo } from './fixtures/fake-ado.mjs';
 import { isolateThisProcess, makeSecret, findLeaks } from './helpers.mjs';
 import { startPrivateKeyring, commandEnv, tfx, addonScript } from './tfx-helpers.mjs';
+import { startTunnel } from './net-helpers.mjs';
 
 const self = isolateThisProcess('tfx-url-self');
 const base = mkdtempSync(join(tmpdir(), 'tfx-url-'));
@@ -22,42 +22,6 @@ const PATH = [dirname(process.execPath), ...(process.env.PATH || '').split(':')]
 let keyring;
 let ado;
 let proxy;
-
-/** A CONNECT proxy on loopback that records each target and tunnels it to `port`. */
-async function startTunnel(port) {
-  const connects = [];
-  const sockets = new Set();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => {});
-    let head = Buffer.alloc(0);
-    const onData = (chunk) => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      client.off('data', onData);
-      const [method, target] = head.subarray(0, end).toString('latin1').split(' ');
-      connects.push(`${method} ${target}`);
-      if (method !== 'CONNECT') { client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n'); return; }
-      const upstream = net.connect(port, '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-        upstream.write(head.subarray(end + 4));
-        client.pipe(upstream).pipe(client);
-      });
-      sockets.add(upstream);
-      upstream.on('close', () => sockets.delete(upstream));
-      upstream.on('error', () => client.destroy());
-    };
-    client.on('data', onData);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    connects,
-    close: () => { for (const s of sockets) s.destroy(); return new Promise((resolve) => server.close(resolve)); },
-  };
-}
 
 before(async () => {
   keyring = await startPrivateKeyring();

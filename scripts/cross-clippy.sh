@@ -36,7 +36,7 @@ for target in "${TARGETS[@]}"; do
         "CFLAGS_$t=-ffreestanding -nostdlibinc -DRING_CORE_NOSTDLIBINC=1 -isystem $PWD/$SDK_STUB" ;;
   esac
   start=$SECONDS
-  cargo clippy --quiet --target "$target" -- -D warnings
+  cargo clippy --quiet --target "$target" --all-targets -- -D warnings
   cargo clippy --quiet --target "$target" --all-targets --no-default-features -- -D warnings
   echo "cross-clippy: $target clean ($((SECONDS - start)) s)"
 done

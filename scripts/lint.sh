@@ -46,8 +46,19 @@ cargo_deny() {
   cargo deny check --hide-inclusion-graph licenses bans
 }
 
+# No private key is ever committed: test keys are made at test time (openssl).
+no_private_keys() {
+  local found
+  found=$(git ls-files -z | xargs -0 grep -lzP 'PRIVATE KEY-----\r?\n[A-Za-z0-9+/=]{40}' || true)
+  if [[ -n "$found" ]]; then
+    echo "lint: a private key is committed in: $found" >&2
+    return 1
+  fi
+}
+
+timed no_private_keys
 timed cargo fmt --check
-timed cargo clippy --quiet -- -D warnings
+timed cargo clippy --quiet --all-targets -- -D warnings
 timed cargo clippy --quiet --all-targets --no-default-features -- -D warnings
 timed node scripts/lint-js.mjs
 timed node scripts/check-layers.mjs

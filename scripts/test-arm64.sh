@@ -130,7 +130,8 @@ smoke() {
 RUN_DIR="$WORK/run"
 suites() {
   mkdir -p "$RUN_DIR/tmp"
-  export TFX_TEST_SECRETS_LOG="$RUN_DIR/secrets.log" TFX_AUTH_TEST=1
+  # Every child is an arm64 program under qemu: a hang check allows it 4 times as long.
+  export TFX_TEST_SECRETS_LOG="$RUN_DIR/secrets.log" TFX_AUTH_TEST=1 TFX_TEST_TIMEOUT_SCALE=4
   # The source tree's suites load the shipped aarch64 addon (the generated loader honours
   # NAPI_RS_NATIVE_LIBRARY_PATH); the install's load the one in the platform package.
   PATH="$BIN:$PATH" TMPDIR="$RUN_DIR/tmp" ADDON="$ADDON" PREFIX="$WORK/prefix" DIST="$WORK/dist" \

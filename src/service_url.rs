@@ -133,12 +133,7 @@ impl ServiceUrl {
     /// True for 127.0.0.0/8, ::1 and `localhost` itself; not `*.localhost`, a name a
     /// resolver may send off the machine.
     pub fn is_loopback(&self) -> bool {
-        match self.url.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => d == "localhost",
-            None => false,
-        }
+        is_loopback_host(&self.url)
     }
 
     /// The key's `scheme://host[:port]`: which server the login is for.
@@ -161,6 +156,17 @@ impl ServiceUrl {
         let mut names = vec![legacy_escape(&self.typed), legacy_escape(&self.key)];
         names.dedup();
         names
+    }
+}
+
+/// [`ServiceUrl::is_loopback`] for any URL (one with a query, say): 127.0.0.0/8,
+/// ::1 and `localhost` itself.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 

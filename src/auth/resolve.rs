@@ -165,14 +165,7 @@ pub async fn resolve<'l, A: Authority, H: IdentityHttp>(
     let mut logins = Opened::new(logins);
     let mut entra_may_go = EntraRule::new(url, flags, env);
     let ci_token = |source: ci::CiSource| async move {
-        let token = ci::current_token(
-            &source,
-            ci::process_cache(),
-            authority,
-            identity,
-            move || now,
-        )
-        .await?;
+        let token = ci_token(&source, authority, identity, now).await?;
         found(Credential::Entra(token), Source::Ci(source.kind))
     };
     if url.is_some()
@@ -248,15 +241,25 @@ pub async fn ci_credential<A: Authority, H: IdentityHttp>(
     let Some(source) = ci::choose(&env.ci)? else {
         return Ok(None);
     };
-    let token = ci::current_token(
-        &source,
+    let token = ci_token(&source, authority, identity, now).await?;
+    Ok(Some(Credential::Entra(token)))
+}
+
+/// The source's token from this process's one exchange ([`ci::process_cache`]).
+async fn ci_token<A: Authority, H: IdentityHttp>(
+    source: &ci::CiSource,
+    authority: &A,
+    identity: &H,
+    now: u64,
+) -> Result<EntraToken> {
+    ci::current_token(
+        source,
         ci::process_cache(),
         authority,
         identity,
         move || now,
     )
-    .await?;
-    Ok(Some(Credential::Entra(token)))
+    .await
 }
 
 /// The logins, opened on first use only (a command given its credential

@@ -1,4 +1,5 @@
-//! Login: validate first, store only on success (the earlier login stays whole on any failure).
+//! Login: validate first, store only on success (the earlier login stays whole on any failure);
+//! and validation alone, under the same rule for where a caller's Entra token may go.
 
 use crate::auth::logins::Logins;
 use crate::credential::Credential;
@@ -7,7 +8,7 @@ use crate::error::Result;
 use crate::http::{Cancel, ConnectOptions, HttpClients};
 use crate::service_url::ServiceUrl;
 use crate::store::StorageInfo;
-use crate::validate::{ConnectionInfo, validate};
+use crate::validate::ConnectionInfo;
 
 #[derive(Debug, Clone)]
 pub struct LoginOutcome {
@@ -33,10 +34,7 @@ pub async fn login(
     entra_hosts: Option<&str>,
     cancel: &Cancel,
 ) -> Result<LoginOutcome> {
-    if let Credential::Entra(_) = credential {
-        hosts::check_entra_destination(url, entra_hosts, options.skip_cert_validation)?;
-    }
-    let connection = validate(clients, url, credential, options, cancel).await?;
+    let connection = validate(clients, url, credential, options, entra_hosts, cancel).await?;
     // Store calls are short and blocking (D-Bus or a locked file).
     tokio::task::block_in_place(|| {
         logins.save_login(url, credential, Some(options.skip_cert_validation), true)
@@ -45,4 +43,25 @@ pub async fn login(
         connection,
         storage: logins.storage_info().clone(),
     })
+}
+
+/// One request proving `credential` works for `url` ([`crate::validate`]).
+/// An Entra token, whoever gave it, is sent only where the Entra host rule
+/// allows (`entra_hosts` is `TFX_AUTH_ENTRA_HOSTS`): otherwise refused before
+/// any request.
+///
+/// # Errors
+/// `ENTRA_HOST_NOT_ALLOWED`, and every error of validation.
+pub async fn validate(
+    clients: &HttpClients,
+    url: &ServiceUrl,
+    credential: &Credential,
+    options: &ConnectOptions,
+    entra_hosts: Option<&str>,
+    cancel: &Cancel,
+) -> Result<ConnectionInfo> {
+    if let Credential::Entra(_) = credential {
+        hosts::check_entra_destination(url, entra_hosts, options.skip_cert_validation)?;
+    }
+    crate::validate::validate(clients, url, credential, options, cancel).await
 }

@@ -109,7 +109,15 @@ pub fn validate_connection<'env>(
         env,
         async move {
             let (url, credential, options) = arguments(&service_url, credential, options)?;
-            crate::validate::validate(http_clients(), &url, &credential, &options, &cancel).await
+            crate::auth::validate_and_store::validate(
+                http_clients(),
+                &url,
+                &credential,
+                &options,
+                super::resolve::source_env().entra_hosts.as_deref(),
+                &cancel,
+            )
+            .await
         },
         |connection: CoreConnection| {
             print_warnings(&connection);

@@ -163,19 +163,135 @@ fn uuid(rng: &SystemRandom) -> Option<String> {
     ))
 }
 
-#[cfg(test)]
+// The key pairs are made by the `openssl` command at test time (no private
+// key is checked in); the Windows core run under Wine has no such command, and
+// this module is target-independent (ring and PEM parsing, no OS calls).
+#[cfg(all(test, unix))]
 mod tests {
-    //! The PEM files under `testdata/` are test-only keys made for these
-    //! tests (`openssl req -x509 -newkey rsa:2048`); `thumbprint.txt` is
-    //! openssl's SHA-256 of the certificate, base64url.
     use super::*;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::sync::OnceLock;
 
-    const PKCS8: &[u8] = include_bytes!("testdata/pkcs8.pem");
-    const PKCS1_CHAIN: &[u8] = include_bytes!("testdata/pkcs1-chain.pem");
-    const EC: &[u8] = include_bytes!("testdata/ec-key.pem");
-    const CERT: &[u8] = include_bytes!("testdata/cert.pem");
-    const OTHER: &[u8] = include_bytes!("testdata/other.pem");
-    const THUMBPRINT: &str = include_str!("testdata/thumbprint.txt");
+    /// Test-only keys and self-signed certificates, made once per run.
+    struct Pems {
+        /// A PKCS#8 RSA key, then its certificate.
+        pkcs8: Vec<u8>,
+        /// Another certificate, the PKCS#1 form of the same key, its certificate.
+        pkcs1_chain: Vec<u8>,
+        /// An EC key and its certificate.
+        ec: Vec<u8>,
+        cert: Vec<u8>,
+        other: Vec<u8>,
+        /// openssl's SHA-256 fingerprint of `cert`, base64url.
+        thumbprint: String,
+    }
+
+    fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("these tests make their keys with the `openssl` command ({e}): apt-get install openssl")
+            });
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    fn pems() -> &'static Pems {
+        static PEMS: OnceLock<Pems> = OnceLock::new();
+        PEMS.get_or_init(|| {
+            let dir = std::env::temp_dir().join(format!(
+                "tfx-auth-assertion-{}-{:x}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            ));
+            std::fs::create_dir(&dir).unwrap();
+            let self_signed = |key: &str, cert: &str, new_key: &str| {
+                let subject = format!("/CN=tfx-auth test {cert}");
+                openssl(
+                    &dir,
+                    &[
+                        "req", "-x509", "-newkey", new_key, "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", &subject,
+                    ],
+                );
+            };
+            self_signed("key.pem", "cert.pem", "rsa:2048");
+            self_signed("other-key.pem", "other.pem", "rsa:2048");
+            openssl(
+                &dir,
+                &[
+                    "ecparam",
+                    "-name",
+                    "prime256v1",
+                    "-genkey",
+                    "-noout",
+                    "-out",
+                    "ec.pem",
+                ],
+            );
+            openssl(
+                &dir,
+                &[
+                    "req",
+                    "-x509",
+                    "-key",
+                    "ec.pem",
+                    "-out",
+                    "ec-cert.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=tfx-auth test ec",
+                ],
+            );
+            let pkcs1 = openssl(&dir, &["rsa", "-in", "key.pem", "-traditional"]);
+            let fingerprint = openssl(
+                &dir,
+                &[
+                    "x509",
+                    "-in",
+                    "cert.pem",
+                    "-noout",
+                    "-fingerprint",
+                    "-sha256",
+                ],
+            );
+            let read = |name: &str| std::fs::read(PathBuf::from(&dir).join(name)).unwrap();
+            let (key, cert, other) = (read("key.pem"), read("cert.pem"), read("other.pem"));
+            let ec = [read("ec.pem"), read("ec-cert.pem")].concat();
+            std::fs::remove_dir_all(&dir).unwrap();
+            let hex = String::from_utf8(fingerprint).unwrap();
+            let hex = hex.trim().rsplit('=').next().unwrap().replace(':', "");
+            let digest: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            assert_eq!(digest.len(), 32, "a SHA-256 fingerprint");
+            assert!(key.starts_with(b"-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+            assert!(
+                pkcs1.starts_with(b"-----BEGIN RSA PRIVATE KEY-----"),
+                "PKCS#1"
+            );
+            Pems {
+                pkcs8: [key, cert.clone()].concat(),
+                pkcs1_chain: [other.clone(), pkcs1, cert.clone()].concat(),
+                ec,
+                cert,
+                other,
+                thumbprint: URL_SAFE_NO_PAD.encode(digest),
+            }
+        })
+    }
 
     fn decode(part: &str) -> serde_json::Value {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -187,8 +303,8 @@ mod tests {
 
     #[test]
     fn the_assertion_is_a_ps256_jwt_with_the_thumbprint_and_the_claims_entra_checks() {
-        let certificate = ClientCertificate::from_pem(PKCS8).unwrap();
-        assert_eq!(certificate.thumbprint(), THUMBPRINT.trim());
+        let certificate = ClientCertificate::from_pem(&pems().pkcs8).unwrap();
+        assert_eq!(certificate.thumbprint(), pems().thumbprint);
         let aud = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
         let jwt = certificate
             .assertion("c1", aud, 1_700_000_000, false)
@@ -198,7 +314,7 @@ mod tests {
         let header = decode(parts[0]);
         assert_eq!(
             header,
-            serde_json::json!({"alg": "PS256", "typ": "JWT", "x5t#S256": THUMBPRINT.trim()})
+            serde_json::json!({"alg": "PS256", "typ": "JWT", "x5t#S256": pems().thumbprint})
         );
         let claims = decode(parts[1]);
         assert_eq!(claims["aud"], aud);
@@ -220,7 +336,7 @@ mod tests {
 
         // The signature verifies against the certificate's own public key
         // (ring's RSA-PSS verifier, through webpki), and not once altered.
-        let cert = der(CERT);
+        let cert = der(&pems().cert);
         let leaf = webpki::EndEntityCert::try_from(&cert).unwrap();
         let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
         let signed = format!("{}.{}", parts[0], parts[1]);
@@ -236,10 +352,10 @@ mod tests {
 
     #[test]
     fn pkcs1_keys_find_their_own_certificate_and_x5c_sends_the_chain_leaf_first() {
-        let certificate = ClientCertificate::from_pem(PKCS1_CHAIN).unwrap();
+        let certificate = ClientCertificate::from_pem(&pems().pkcs1_chain).unwrap();
         assert_eq!(
             certificate.thumbprint(),
-            THUMBPRINT.trim(),
+            pems().thumbprint,
             "the key's certificate, not the first one"
         );
         let jwt = certificate
@@ -254,23 +370,29 @@ mod tests {
             .collect();
         assert_eq!(
             x5c,
-            [STANDARD.encode(der(CERT)), STANDARD.encode(der(OTHER))]
+            [
+                STANDARD.encode(der(&pems().cert)),
+                STANDARD.encode(der(&pems().other))
+            ]
         );
         assert!(!format!("{certificate:?}").contains("PRIVATE"));
     }
 
     #[test]
     fn unusable_files_say_why() {
-        let without_cert = std::str::from_utf8(PKCS8)
+        let without_cert = std::str::from_utf8(&pems().pkcs8)
             .unwrap()
             .split("-----BEGIN CERTIFICATE")
             .next()
             .unwrap()
             .to_string();
-        let mismatched = format!("{without_cert}{}", std::str::from_utf8(OTHER).unwrap());
+        let mismatched = format!(
+            "{without_cert}{}",
+            std::str::from_utf8(&pems().other).unwrap()
+        );
         for (pem, why) in [
-            (EC, "EC key"),
-            (CERT, "no unencrypted private key"),
+            (&pems().ec[..], "EC key"),
+            (&pems().cert[..], "no unencrypted private key"),
             (
                 without_cert.as_bytes(),
                 "no certificate for its private key",

@@ -10,7 +10,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use crate::entra::ci_files::read_small_file;
-use crate::entra::hosts::job_token_may_go;
+use crate::entra::hosts::{check_identity_endpoint, job_token_may_go};
 use crate::entra::identity_http::{IdentityHttp, IdentityRequest, shown};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -90,8 +90,9 @@ const GITHUB_ADVICE: &str = "Give the job `permissions: id-token: write`";
 /// with the request token, answered by `{"value": …}`.
 ///
 /// # Errors
-/// `INVALID_URL` for an unusable URL; transport errors; `AUTHORITY_ERROR`
-/// when GitHub refuses.
+/// `INVALID_URL` for an unusable URL, or one the request token may not go
+/// to (plain http off the machine: nothing is sent); transport errors;
+/// `AUTHORITY_ERROR` when GitHub refuses.
 pub async fn github_actions_token<H: IdentityHttp>(
     http: &H,
     request_url: &str,
@@ -99,11 +100,7 @@ pub async fn github_actions_token<H: IdentityHttp>(
 ) -> Result<Secret> {
     let mut url = Url::parse(request_url)
         .map_err(|_| Error::invalid_url("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL"))?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(Error::invalid_url(
-            "ACTIONS_ID_TOKEN_REQUEST_URL must be https",
-        ));
-    }
+    check_identity_endpoint(&url, "ACTIONS_ID_TOKEN_REQUEST_URL")?;
     url.query_pairs_mut().append_pair("audience", AUDIENCE);
     let bearer = Zeroizing::new(format!("Bearer {request_token}"));
     let headers = [("authorization", bearer.as_str())];

@@ -118,9 +118,80 @@ pub fn job_token_may_go(target: &Url, collection: Option<&str>) -> bool {
     inside.len() >= within.len() && inside[..within.len()] == within[..]
 }
 
+/// Whether an identity endpoint a CI variable names may be sent the secret
+/// that goes with it (GitHub's request token, App Service's identity header):
+/// https, or plain http on this machine's loopback (App Service's own
+/// `http://localhost:…`), never in clear off the machine, never with user
+/// information in the URL. IMDS is asked with no secret and is not checked here.
+///
+/// # Errors
+/// `INVALID_URL` naming `variable`; nothing is sent.
+pub fn check_identity_endpoint(url: &Url, variable: &str) -> Result<()> {
+    let secure = match url.scheme() {
+        "https" => true,
+        "http" => crate::service_url::is_loopback_host(url),
+        _ => false,
+    };
+    if !secure {
+        return Err(Error::invalid_url(format!(
+            "{variable} must be https, or http on this machine (localhost, 127.0.0.0/8, ::1): the secret sent with it never goes in clear off the machine"
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty)
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(Error::invalid_url(format!(
+            "{variable} must name a host, without user or password"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_endpoints_get_their_secret_over_https_or_on_this_machine_only() {
+        for (url, allowed) in [
+            (
+                "https://pipelines.actions.githubusercontent.com/x/idtoken?api-version=2.0",
+                true,
+            ),
+            ("http://localhost:41741/msi/token", true),
+            ("http://LOCALHOST:41741/msi/token", true),
+            ("http://127.0.0.1:41741/msi/token", true),
+            ("http://127.3.0.1:1/x", true),
+            ("http://[::1]:1/x", true),
+            ("https://10.0.0.4:2377/metadata/identity/oauth2/token", true),
+            (
+                "http://pipelines.actions.githubusercontent.com/x/idtoken",
+                false,
+            ),
+            ("http://10.0.0.4:2377/metadata/identity/oauth2/token", false),
+            (
+                "http://169.254.169.254/metadata/identity/oauth2/token",
+                false,
+            ),
+            ("http://x.localhost:1/x", false),
+            ("http://localhost.evil.example/x", false),
+            ("ftp://127.0.0.1/x", false),
+            ("file:///run/token", false),
+            ("https://user:secret@example.com/x", false),
+            ("https://user@example.com/x", false),
+        ] {
+            let parsed = Url::parse(url).unwrap();
+            let verdict = check_identity_endpoint(&parsed, "IDENTITY_ENDPOINT");
+            assert_eq!(verdict.is_ok(), allowed, "{url}");
+            if let Err(e) = verdict {
+                assert_eq!(e.code(), "INVALID_URL");
+                let message = e.to_string();
+                assert!(message.contains("IDENTITY_ENDPOINT"), "{message}");
+                assert!(!message.contains("secret@"), "{message}");
+            }
+        }
+    }
 
     #[test]
     fn entra_tokens_go_only_to_azure_devops_over_verified_https_or_to_listed_hosts() {

@@ -8,13 +8,10 @@ use std::future::Future;
 
 use url::Url;
 
-use crate::entra::transport::Answer;
+use crate::entra::transport::{Answer, answer_of};
 use crate::error::{Error, Result};
-use crate::http::{Cancel, ConnectOptions, HttpClients, read_capped, transport_error};
+use crate::http::{Cancel, ConnectOptions, HttpClients, transport_error};
 use crate::service_url::ServiceUrl;
-
-/// Identity answers are a few KiB.
-const MAX_ANSWER: usize = 256 * 1024;
 
 /// One request: `GET`, or `POST` with no body.
 pub struct IdentityRequest<'a> {
@@ -85,28 +82,7 @@ impl IdentityHttp for HttpIdentity<'_> {
                 builder = builder.header(*name, value);
             }
             let mut response = builder.send().await.map_err(|e| fail(&e))?;
-            let status = response.status().as_u16();
-            if response.status().is_redirection() {
-                return Err(Error::Authority {
-                    authority: shown(request.url),
-                    status: Some(status),
-                    reason: format!(
-                        "it answered with a redirect (HTTP {status}), which identity requests never follow"
-                    ),
-                });
-            }
-            let read = read_capped(&mut response, MAX_ANSWER, fail).await?;
-            if read.truncated {
-                return Err(Error::Authority {
-                    authority: shown(request.url),
-                    status: Some(status),
-                    reason: "the answer is larger than 256 KiB".into(),
-                });
-            }
-            Ok(Answer {
-                status,
-                body: read.body,
-            })
+            answer_of(&mut response, shown(request.url), fail).await
         };
         tokio::select! {
             answer = exchange => answer,

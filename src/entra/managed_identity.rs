@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::credential::EntraToken;
 use crate::entra::RESOURCE;
+use crate::entra::hosts::check_identity_endpoint;
 use crate::entra::identity_http::{IdentityHttp, IdentityRequest, shown};
 use crate::entra::transport::Answer;
 use crate::error::{Error, Result};
@@ -32,7 +33,8 @@ pub enum Endpoint<'a> {
 /// The access token of the machine's identity (`client_id`: a user-assigned one).
 ///
 /// # Errors
-/// `INVALID_URL` for an unusable endpoint; transport errors;
+/// `INVALID_URL` for an unusable endpoint, or an `IDENTITY_ENDPOINT` its
+/// header may not go to (plain http off the machine); transport errors;
 /// `AUTHORITY_ERROR` when the endpoint refuses.
 pub async fn token<H: IdentityHttp>(
     http: &H,
@@ -44,6 +46,7 @@ pub async fn token<H: IdentityHttp>(
         Endpoint::AppService { endpoint, header } => {
             let mut url = Url::parse(endpoint)
                 .map_err(|_| Error::invalid_url("IDENTITY_ENDPOINT is not a URL"))?;
+            check_identity_endpoint(&url, "IDENTITY_ENDPOINT")?;
             url.query_pairs_mut()
                 .append_pair("resource", RESOURCE)
                 .append_pair("api-version", "2019-08-01");

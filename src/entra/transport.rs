@@ -94,22 +94,7 @@ impl Authority for HttpAuthority<'_> {
                 .send()
                 .await
                 .map_err(|e| fail(&e))?;
-            let status = response.status().as_u16();
-            if response.status().is_redirection() {
-                return Err(redirected(url, status));
-            }
-            let read = read_capped(&mut response, MAX_ANSWER, fail).await?;
-            if read.truncated {
-                return Err(Error::Authority {
-                    authority: url.to_string(),
-                    status: Some(status),
-                    reason: "the answer is larger than 256 KiB".into(),
-                });
-            }
-            Ok(Answer {
-                status,
-                body: read.body,
-            })
+            answer_of(&mut response, url.to_string(), fail).await
         };
         tokio::select! {
             answer = exchange => answer,
@@ -118,17 +103,39 @@ impl Authority for HttpAuthority<'_> {
     }
 }
 
-/// A redirect from an OAuth endpoint is not followed (the form holds a device
-/// code or a refresh token); where it pointed is not shown, it came from the
-/// network.
-fn redirected(url: &ServiceUrl, status: u16) -> Error {
-    Error::Authority {
-        authority: url.to_string(),
+/// The answer of an OAuth or identity endpoint (`shown`: the endpoint as
+/// messages name it), read whole up to 256 KiB. A redirect is an error, never
+/// followed: the request holds a device code, a refresh token, a client
+/// secret or an identity header; where it pointed is not shown, it came from
+/// the network.
+///
+/// # Errors
+/// `AUTHORITY_ERROR` for a redirect or an oversized answer; what `fail` makes
+/// of a transport failure.
+pub async fn answer_of(
+    response: &mut reqwest::Response,
+    shown: String,
+    fail: impl Fn(&reqwest::Error) -> Error,
+) -> Result<Answer> {
+    let status = response.status().as_u16();
+    let refused = |reason: String| Error::Authority {
+        authority: shown.clone(),
         status: Some(status),
-        reason: format!(
-            "it answered with a redirect (HTTP {status}), which sign-in requests never follow"
-        ),
+        reason,
+    };
+    if response.status().is_redirection() {
+        return Err(refused(format!(
+            "it answered with a redirect (HTTP {status}), which sign-in and identity requests never follow"
+        )));
     }
+    let read = read_capped(response, MAX_ANSWER, fail).await?;
+    if read.truncated {
+        return Err(refused("the answer is larger than 256 KiB".into()));
+    }
+    Ok(Answer {
+        status,
+        body: read.body,
+    })
 }
 
 /// Whether a failure may pass if tried again (the network, not the request).
