@@ -19,7 +19,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { startFakeAdo } from '../__test__/fixtures/fake-ado.mjs';
+import { startFakeAdo, IDS } from '../__test__/fixtures/fake-ado.mjs';
+import { startFakeAuthority } from '../__test__/fixtures/fake-authority.mjs';
 import { writeReport, stats, f1, f2 } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,7 +99,7 @@ function nodes() {
 }
 
 /** Every scenario on one Node; fresh homes, so tfx-auth's compile cache starts empty. */
-async function scenarios(node, server, slow, token) {
+async function scenarios(node, server, slow, token, servicePrincipal) {
   const rows = [];
   const stock = homes('stock');
   const ours = homes('ours');
@@ -135,6 +136,11 @@ async function scenarios(node, server, slow, token) {
     await pair(node, 'Node script: azure-devops-node-api getBuilds', timed(script(false)[0], script(false).slice(1), stock.env),
       timed(script(true)[0], script(true).slice(1), ours.env), 'tfx-auth: getRequestHandler with the stored login; stock: getPersonalAccessTokenHandler given the token')
       .then((r) => rows.push(r));
+    // A pipeline with a service principal: tfx-auth asks the authority (25 ms per answer, as a
+    // network would add) once per command for an Entra token; stock is given the PAT.
+    await both('tfx build list, service principal (AZURE_CLIENT_SECRET), authority 25 ms per request',
+      [...list, '--service-url', server.url, '--token', token], [...list, '--service-url', server.url],
+      { ...ours.env, ...servicePrincipal.env }, 'stock is given --token; tfx-auth exchanges the secret for a token (ahead of its stored login), one request per command');
     // A login to the root (it becomes tfx-auth's default); stock cannot reuse a stored login for
     // extension commands (it re-prompts: tfs-cli issue 455), so it is given --token.
     await run(node.bin, [OURS, ...login(server.origin)], ours.env);
@@ -152,10 +158,18 @@ async function main() {
   const { list, note } = nodes();
   const results = { pairs: [], getcred: [], versus: [], status: null, addon: null, nodes: list, notes: note ? [note] : [] };
   const token = 'bench-pat-0123456789';
-  const server = await startFakeAdo({ tokens: [token] });
+  const sp = { clientId: '6f3c2b9e-8d41-4a57-9c1e-2b7d5f0a3e11', secret: 'bench-client-secret-0123456789' };
+  const authority = await startFakeAuthority({ latencyMs: 25, apps: [{ tenant: IDS.tenant, clientId: sp.clientId, secret: sp.secret }] });
+  const server = await startFakeAdo({ tokens: [token], bearerTokens: authority.acceptsAccessToken });
   const slow = await startFakeAdo({ tokens: [token], delayMs: 25 });
+  const servicePrincipal = {
+    env: {
+      AZURE_AUTHORITY_HOST: authority.url, AZURE_TENANT_ID: IDS.tenant, AZURE_CLIENT_ID: sp.clientId,
+      AZURE_CLIENT_SECRET: sp.secret, TFX_AUTH_ENTRA_HOSTS: '127.0.0.1',
+    },
+  };
   try {
-    for (const node of list) results.pairs.push(...await scenarios(node, server, slow, token));
+    for (const node of list) results.pairs.push(...await scenarios(node, server, slow, token, servicePrincipal));
     results.versus = await versusFigures();
     results.getcred = await getCredentialFigures(server.url);
     results.status = await statusFigures(slow, token);
@@ -163,6 +177,7 @@ async function main() {
   } finally {
     await server.close();
     await slow.close();
+    await authority.close();
   }
   results.load = { start: started.load, end: loadavg() };
   writeReport(results, { ROOT, RUNS, WARMUP, out: opts.out, argv: process.argv.slice(2) });
