@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
-/// Every variable tfx-auth's core reads.
+/// Every variable tfx-auth's core reads, with [`CI_NAMES`].
 pub const NAMES: &[&str] = &[
     "TFX_AUTH_STORE",
     "TFX_AUTH_KEYRING_TIMEOUT_MS",
@@ -21,24 +21,6 @@ pub const NAMES: &[&str] = &[
     "SYSTEM_ACCESSTOKEN",
     "SYSTEM_COLLECTIONURI",
     "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI",
-    // The CI sources (src/auth/ci.rs `VARIABLES`; a test keeps the two in step).
-    "TFX_AUTH_CREDENTIAL",
-    "AZURE_AUTHORITY_HOST",
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "SYSTEM_OIDCREQUESTURI",
-    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
-    "AZURESUBSCRIPTION_CLIENT_ID",
-    "AZURESUBSCRIPTION_TENANT_ID",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
     "PATH",
     "NODE_EXTRA_CA_CERTS",
     "https_proxy",
@@ -51,18 +33,44 @@ pub const NAMES: &[&str] = &[
     "NO_PROXY",
 ];
 
-/// A snapshot of [`NAMES`].
+/// Every variable the CI sources read (`auth::ci`): the Azure SDKs' names, so
+/// existing pipeline settings work unchanged.
+pub const CI_NAMES: &[&str] = &[
+    "TFX_AUTH_CREDENTIAL",
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "SYSTEM_OIDCREQUESTURI",
+    "SYSTEM_ACCESSTOKEN",
+    "SYSTEM_COLLECTIONURI",
+    "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI",
+    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+    "AZURESUBSCRIPTION_CLIENT_ID",
+    "AZURESUBSCRIPTION_TENANT_ID",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+];
+
+/// A snapshot of [`NAMES`] and [`CI_NAMES`].
 #[derive(Debug, Default, Clone)]
 pub struct Environment {
     vars: BTreeMap<&'static str, OsString>,
 }
 
 impl Environment {
-    /// Reads [`NAMES`] through `var` (`std::env::var_os` for the process).
+    /// Reads [`NAMES`] and [`CI_NAMES`] through `var` (`std::env::var_os` for the process).
     pub fn read(var: impl Fn(&str) -> Option<OsString>) -> Self {
         Environment {
             vars: NAMES
                 .iter()
+                .chain(CI_NAMES)
                 .filter_map(|name| var(name).map(|value| (*name, value)))
                 .collect(),
         }

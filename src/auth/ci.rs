@@ -31,30 +31,8 @@ pub use cache::{TokenCache, current_token, process_cache};
 
 pub const ENV_CREDENTIAL: &str = "TFX_AUTH_CREDENTIAL";
 
-/// Every variable the CI sources read (the Azure SDKs' names, so existing
-/// pipeline settings work unchanged).
-pub const VARIABLES: &[&str] = &[
-    ENV_CREDENTIAL,
-    "AZURE_AUTHORITY_HOST",
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "SYSTEM_OIDCREQUESTURI",
-    "SYSTEM_ACCESSTOKEN",
-    "SYSTEM_COLLECTIONURI",
-    "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI",
-    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
-    "AZURESUBSCRIPTION_CLIENT_ID",
-    "AZURESUBSCRIPTION_TENANT_ID",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-];
+/// Every variable the CI sources read (the process snapshot reads them all).
+pub const VARIABLES: &[&str] = crate::environment::CI_NAMES;
 
 /// The CI variables that are set and not blank. `Debug` shows names only:
 /// several are secrets.

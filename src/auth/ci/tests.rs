@@ -45,16 +45,6 @@ impl IdentityHttp for Endpoints {
 }
 
 #[test]
-fn the_process_snapshot_holds_every_ci_variable() {
-    for name in VARIABLES {
-        assert!(
-            crate::environment::NAMES.contains(name),
-            "{name} is not in environment::NAMES"
-        );
-    }
-}
-
-#[test]
 fn the_source_is_the_named_one_else_a_complete_set_else_none() {
     let sp = [
         ("AZURE_TENANT_ID", T),
