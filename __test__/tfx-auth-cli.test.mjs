@@ -246,7 +246,8 @@ test('status: the last guard cleans whatever the addon hands over (in-process, f
 });
 
 test('status: one login with an absurd expiry is reported on its line; the others still print', async () => {
-  const e = env('status-expiry');
+  // The fake servers are plain http on loopback: listed, so the Entra logins are checked there.
+  const e = env('status-expiry', { TFX_AUTH_ENTRA_HOSTS: '127.0.0.1' });
   const token = makeSecret('pat');
   const accessToken = makeSecret('entra');
   const stored = makeSecret('entra');
@@ -269,6 +270,17 @@ test('status: one login with an absurd expiry is reported on its line; the other
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout).logins.map((l) => [l.authType, l.valid, l.expiresOn ?? null]).sort(),
     [['entra', true, null], ['entra', true, null], ['pat', true, null]]);
+});
+
+test('status: a stored Entra login for a URL outside the Entra host rule is not sent there', async () => {
+  const e = env('status-entra-unlisted', { TFX_AUTH_ENTRA_HOSTS: '' });
+  const accessToken = makeSecret('entra');
+  const entra = await server({ bearerTokens: [accessToken], collection: 'unlisted' });
+  await store(e, entra.url, { type: 'entra', accessToken });
+  const json = await tfxAuth(['status', '--json'], e.env);
+  const [login] = JSON.parse(json.stdout).logins;
+  assert.deepEqual([login.valid, login.error?.code], [false, 'ENTRA_HOST_NOT_ALLOWED'], json.stdout);
+  assert.deepEqual(entra.requests.filter((q) => q.headers.authorization), [], 'the token reached no request');
 });
 
 test('status: a fake addon reporting an absurd expiry still prints every login (in-process)', async () => {
