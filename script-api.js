@@ -75,12 +75,12 @@ function proxyOption(proxy) {
 }
 
 function forAddon(addon) {
-  // `skipCertValidation`: the requests will not verify the server (the caller's ignoreSslError),
-  // so resolve as a command with --skip-cert-validation does: no Entra token goes there.
-  async function resolved(serviceUrl, skipCertValidation = false) {
+  // `flags`: resolveCredential's; { skipCertValidation: true } when the requests will not verify
+  // the server (the caller's ignoreSslError), so that, as with --skip-cert-validation, no Entra
+  // token goes there.
+  async function resolved(serviceUrl, flags) {
     if (typeof serviceUrl !== 'string') throw invalid(`serviceUrl must be a string, not ${serviceUrl === null ? 'null' : typeof serviceUrl}`);
     addon.normalizeServiceUrl(serviceUrl); // INVALID_URL before anything is looked up
-    const flags = skipCertValidation ? { skipCertValidation: true } : undefined;
     const found = await addon.resolveCredential(serviceUrl, flags);
     if (!found) {
       throw coded('NOT_LOGGED_IN',
@@ -95,8 +95,8 @@ function forAddon(addon) {
   }
 
   async function handlerFor(serviceUrl, extensionCommand, skipCertValidation) {
-    const found = await resolved(serviceUrl, skipCertValidation);
     const flags = skipCertValidation ? { skipCertValidation: true } : undefined;
+    const found = await resolved(serviceUrl, flags);
     const resolveAgain = async () => ((await addon.resolveCredential(serviceUrl, flags)) || {}).credential;
     return createRequestHandler(addon, serviceUrl, found.credential, { extensionCommand, resolveAgain });
   }
