@@ -277,9 +277,19 @@ mod tests {
                 .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
                 .collect();
             assert_eq!(digest.len(), 32, "a SHA-256 fingerprint");
-            assert!(key.starts_with(b"-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+            // The two encodings the tests mean, as rustls's PEM reader sees them.
             assert!(
-                pkcs1.starts_with(b"-----BEGIN RSA PRIVATE KEY-----"),
+                matches!(
+                    PrivateKeyDer::from_pem_slice(&key),
+                    Ok(PrivateKeyDer::Pkcs8(_))
+                ),
+                "PKCS#8"
+            );
+            assert!(
+                matches!(
+                    PrivateKeyDer::from_pem_slice(&pkcs1),
+                    Ok(PrivateKeyDer::Pkcs1(_))
+                ),
                 "PKCS#1"
             );
             Pems {
