@@ -417,6 +417,45 @@ async fn federated_sources_fetch_their_token_then_present_it_as_the_assertion() 
     assert!(endpoints.asked.lock().unwrap().is_empty() && authority.call_count() == 0);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_endpoints_in_clear_off_the_machine_are_asked_nothing() {
+    let cases = [
+        vec![
+            (ENV_CREDENTIAL, "github-actions"),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "http://pipelines.actions.example/id?api-version=2.0",
+            ),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request"),
+            ("AZURE_CLIENT_ID", C),
+            ("AZURE_TENANT_ID", T),
+        ],
+        vec![
+            (ENV_CREDENTIAL, "managed-identity"),
+            ("IDENTITY_ENDPOINT", "http://10.0.0.4:41741/msi/token"),
+            ("IDENTITY_HEADER", "identity-header"),
+        ],
+    ];
+    for vars in cases {
+        let endpoints = Endpoints::default();
+        let authority = Scripted::new(vec![]);
+        let err = choose(&env(&vars))
+            .unwrap()
+            .unwrap()
+            .exchange(&authority, &endpoints, || 1000)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_URL", "{vars:?}");
+        assert!(
+            !err.to_string().contains("gh-request") && !err.to_string().contains("identity-header")
+        );
+        assert!(
+            endpoints.asked.lock().unwrap().is_empty() && authority.call_count() == 0,
+            "{vars:?}"
+        );
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn imds_is_retried_with_backoff_on_404_429_and_5xx_and_gives_up_with_a_coded_error() {
     let source = choose(&env(&[
