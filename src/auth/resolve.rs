@@ -164,7 +164,7 @@ pub async fn resolve<'l, A: Authority, H: IdentityHttp>(
     }
     let mut logins = Opened::new(logins);
     let mut entra_may_go = EntraRule::new(url, flags, env);
-    let ci_token = |source: ci::CiSource| async move {
+    let from_ci = |source: ci::CiSource| async move {
         let token = ci_token(&source, authority, identity, now).await?;
         found(Credential::Entra(token), Source::Ci(source.kind))
     };
@@ -173,7 +173,7 @@ pub async fn resolve<'l, A: Authority, H: IdentityHttp>(
         && entra_may_go.check(&mut logins)?
         && let Some(source) = ci::choose(&env.ci)?
     {
-        return ci_token(source).await;
+        return from_ci(source).await;
     }
     for (name, kind, value) in &env.variables {
         let credential = match kind {
@@ -202,7 +202,7 @@ pub async fn resolve<'l, A: Authority, H: IdentityHttp>(
         && !env.ci.names_a_source()
         && let Some(source) = ci::choose(&env.ci)?
     {
-        return ci_token(source).await;
+        return from_ci(source).await;
     }
     if let Some(credential) =
         current_credential_if(logins.get()?, authority, url, now, entra_ok).await?
